@@ -1,1 +1,10 @@
 export type { MemoryConfig } from './types';
+export { resolveMemoryConfig, DEFAULT_INITIAL_VALUE } from './resolve_memory_config';
+export { initialMemory } from './initial_memory';
+export { initialUsage } from './initial_usage';
+export { initialWeights } from './initial_weights';
+export { readMemory } from './read_memory';
+export { writeMemory } from './write_memory';
+export { eraseMemory } from './erase_memory';
+export { clearSlots } from './clear_slots';
+export { updateUsage } from './update_usage';
