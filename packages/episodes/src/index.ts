@@ -1,1 +1,26 @@
 export type * from './types';
+export { createRandom, restoreRandom, pickDistinct, type Random } from './random';
+export type { LabelEncoding } from './label_encoding';
+export { oneHotLabels } from './one_hot_labels';
+export { stringLabels, type StringLabelsOptions } from './string_labels';
+export {
+  nWays,
+  kShots,
+  shuffleSteps,
+  remapLabels,
+  loadSamples,
+  episodeTask,
+  type EpisodePlan,
+  type EpisodeStep,
+  type EpisodeContext,
+  type EpisodeTransform,
+} from './transforms';
+export { sampleEpisodes, type SampleEpisodesOptions } from './sample_episodes';
+export { syntheticPatterns, type SyntheticPatternsOptions } from './synthetic_patterns';
+export {
+  InstanceAccuracy,
+  type InstanceAccuracySummary,
+  type InstanceAccuracyJSON,
+} from './instance_accuracy';
+export { formatAccuracyTable, ordinal } from './format_accuracy_table';
+export { curriculum, type CurriculumOptions } from './curriculum';
