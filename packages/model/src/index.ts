@@ -1,1 +1,24 @@
-export {};
+export { DEFAULT_CONFIG, resolveConfig, outputGroups, STRING_LABEL_LENGTH, STRING_LABEL_ALPHABET } from './config';
+export type { ModelConfig, ModelKind } from './config';
+export { MemoryAugmentedNetwork } from './model';
+export type { ModelState, StepResult } from './model';
+export { episodeLoss, predictChoices } from './loss';
+export { episodeTensors } from './tensors';
+export type { EpisodeTensors } from './tensors';
+export { Adam, RmsProp, createOptimizer, clipByGlobalNorm } from './optimizers';
+export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './optimizers';
+export { Trainer, DivergenceError } from './trainer';
+export type { TrainerOptions, StepReport } from './trainer';
+export { evaluateModel, evaluateNearestNeighbour, labelEncodingFor } from './evaluate';
+export type { EvaluationOptions, EvaluationResult } from './evaluate';
+export { nearestNeighbourPredictions } from './knn';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  WEIGHTS_FILE,
+  fnv1a32,
+  restoreCheckpoint,
+  serializeCheckpoint,
+  validateCheckpoint,
+} from './checkpoint';
+export type { CheckpointManifest, RestoredCheckpoint, TrainingState } from './checkpoint';

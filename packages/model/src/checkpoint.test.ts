@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@mann/backend';
+import { createRandom, restoreRandom } from '@mann/episodes';
+import { CHECKPOINT_VERSION, restoreCheckpoint, serializeCheckpoint } from './checkpoint';
+import { MemoryAugmentedNetwork } from './model';
+import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint } from './node';
+import { Trainer } from './trainer';
+import { SMALL, smallBatch } from './test_helpers';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+async function trainedTrainer(steps: number) {
+  const model = new MemoryAugmentedNetwork(SMALL);
+  const trainer = new Trainer(model, { optimizer: 'adam', learningRate: 3e-3 });
+  const random = createRandom(5);
+  for (let i = 0; i < steps; i++) trainer.trainStep(smallBatch(SMALL, random));
+  return { model, trainer, random };
+}
+
+describe('checkpoints', () => {
+  it('round-trip weights and optimiser state bit for bit', async () => {
+    const { model, trainer, random } = await trainedTrainer(2);
+    const { manifest, weights } = await serializeCheckpoint(model, trainer.trainingState({ random: random.state() }), trainer.optimizer);
+    const restored = restoreCheckpoint(JSON.parse(JSON.stringify(manifest)), weights);
+    for (const [name, variable] of Object.entries(model.variables)) {
+      expect(Array.from(restored.model.variables[name].dataSync())).toEqual(Array.from(variable.dataSync()));
+    }
+    const state = trainer.optimizer.state();
+    expect(Object.keys(restored.optimizerState).sort()).toEqual(Object.keys(state).sort());
+    for (const [name, tensor] of Object.entries(state)) {
+      expect(Array.from(restored.optimizerState[name].dataSync())).toEqual(Array.from(tensor.dataSync()));
+    }
+    expect(restored.training.step).toBe(2);
+    expect(restored.model.config).toEqual(model.config);
+  });
+
+  it('resuming gives the same next loss as an uninterrupted run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    const { trainer, random } = await trainedTrainer(3);
+    await saveCheckpoint(dir, trainer.model, trainer.trainingState({ random: random.state() }), trainer.optimizer);
+    const uninterrupted = [trainer.trainStep(smallBatch(SMALL, random)).loss, trainer.trainStep(smallBatch(SMALL, random)).loss];
+
+    const restored = await loadCheckpoint(dir);
+    const resumed = Trainer.fromCheckpoint(restored);
+    const resumedRandom = restoreRandom(restored.training.random as number[]);
+    expect(resumed.step).toBe(3);
+    const after = [resumed.trainStep(smallBatch(SMALL, resumedRandom)).loss, resumed.trainStep(smallBatch(SMALL, resumedRandom)).loss];
+    expect(after).toEqual(uninterrupted);
+  });
+
+  it('keeps exactly one weights file, named by the manifest, after repeated saves', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    const { trainer } = await trainedTrainer(1);
+    await saveCheckpoint(dir, trainer.model, trainer.trainingState());
+    trainer.trainStep(smallBatch());
+    await saveCheckpoint(dir, trainer.model, trainer.trainingState());
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    expect((await readdir(dir)).sort()).toEqual([MANIFEST_FILE, manifest.weightsManifest[0].paths[0]].sort());
+    expect((await loadCheckpoint(dir)).training.step).toBe(2);
+  });
+
+  it('rejects a damaged weights file, a damaged manifest, another version and a missing folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    const { trainer } = await trainedTrainer(1);
+    await saveCheckpoint(dir, trainer.model, trainer.trainingState());
+    const manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+    const manifest = JSON.parse(manifestText);
+    const weightsPath = join(dir, manifest.weightsManifest[0].paths[0]);
+    const weights = await readFile(weightsPath);
+
+    const flipped = Buffer.from(weights);
+    flipped[10] ^= 0xff;
+    await writeFile(weightsPath, flipped);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/the weights file is damaged/);
+    await writeFile(weightsPath, weights.subarray(0, 100));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/the weights file is damaged \(100 bytes/);
+    await writeFile(weightsPath, weights);
+
+    await writeFile(join(dir, MANIFEST_FILE), manifestText.slice(0, 50));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/manifest.json is not valid JSON .*the file is damaged/);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, version: CHECKPOINT_VERSION + 1 }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `checkpoint format version ${CHECKPOINT_VERSION + 1} is not supported by this @mann/model (it reads version ${CHECKPOINT_VERSION})`,
+    );
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ hello: 1 }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow('not a mann checkpoint');
+    await expect(loadCheckpoint(join(dir, 'nope'))).rejects.toThrow(/Cannot read the checkpoint in .*nope/);
+  });
+
+  it('rejects weights that do not fit the configuration', async () => {
+    const { model, trainer } = await trainedTrainer(1);
+    const { manifest, weights } = await serializeCheckpoint(model, trainer.trainingState());
+    const tampered = { ...manifest, config: { ...manifest.config, controllerUnits: 25 } };
+    const before = tf.memory().numTensors;
+    expect(() => restoreCheckpoint(tampered, weights)).toThrow(/model\/controller\/kernel has shape \[.*\] but the configuration needs/);
+    // The half-built model and the decoded tensors are freed on failure.
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

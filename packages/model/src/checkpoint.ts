@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveConfig, type ModelConfig } from './config';
+import { MemoryAugmentedNetwork } from './model';
+import type { Optimizer } from './optimizers';
+
+/** The format version this code writes and reads; any other version is refused with a clear message. */
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_FORMAT = 'mann-checkpoint';
+/** Default name of the binary weights file the manifest references (tfjs's convention: any relative path). */
+export const WEIGHTS_FILE = 'weights.bin';
+
+/** Training progress stored beside the weights, so a resumed run continues exactly where it stopped. */
+export interface TrainingState {
+  /** Updates applied so far. */
+  step: number;
+  optimizer?: { name: 'adam' | 'rmsprop'; learningRate: number; clipNorm: number };
+  /** The episode sampler's RNG state. */
+  random?: number[];
+  /** Anything the trainer wants back (latest metrics, options of the run...). JSON only. */
+  [key: string]: unknown;
+}
+
+/**
+ * A checkpoint's manifest: the tfjs weights convention (`weightsManifest` with groups of `paths` and `weights`
+ * specs, as `model.json` has) plus the model configuration, training state and a checksum of the weights.
+ */
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  config: ModelConfig;
+  training: TrainingState;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsChecksum: { bytes: number; fnv1a32: string };
+}
+
+/** 32-bit FNV-1a of a byte array: cheap, dependency-free damage detection for the weights file. */
+export function fnv1a32(bytes: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    hash ^= bytes[i];
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Serialises a model (and optionally its optimiser's state) into a manifest and one binary buffer. Model variables
+ * are stored as `model/<name>`, optimiser slots as `optimizer/<name>`.
+ */
+export async function serializeCheckpoint(
+  model: MemoryAugmentedNetwork,
+  training: TrainingState,
+  optimizer?: Optimizer,
+  weightsFile: string = WEIGHTS_FILE,
+): Promise<{ manifest: CheckpointManifest; weights: Uint8Array }> {
+  const named: tf.NamedTensorMap = {};
+  for (const [name, v] of Object.entries(model.variables)) named[`model/${name}`] = v;
+  if (optimizer) for (const [name, t] of Object.entries(optimizer.state())) named[`optimizer/${name}`] = t;
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const weights = new Uint8Array(data);
+  const manifest: CheckpointManifest = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config: model.config,
+    training: { ...training, optimizer: training.optimizer ?? undefined },
+    weightsManifest: [{ paths: [weightsFile], weights: specs }],
+    weightsChecksum: { bytes: weights.byteLength, fnv1a32: fnv1a32(weights) },
+  };
+  return { manifest, weights };
+}
+
+/** Checks a manifest's format and version, and the weights against its checksum; throws what is wrong. */
+export function validateCheckpoint(manifest: unknown, weights: Uint8Array, where = 'checkpoint'): CheckpointManifest {
+  const m = manifest as Partial<CheckpointManifest> | null;
+  if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${where}: not a mann checkpoint (the manifest has no "format": "${CHECKPOINT_FORMAT}").`);
+  }
+  if (m.version !== CHECKPOINT_VERSION) {
+    throw new Error(
+      `${where}: checkpoint format version ${m.version} is not supported by this @mann/model (it reads version ${CHECKPOINT_VERSION}). ` +
+        `Use the @mann/model version that wrote it, or retrain.`,
+    );
+  }
+  if (!m.config || !m.training || !Array.isArray(m.weightsManifest) || !m.weightsChecksum) {
+    throw new Error(`${where}: the manifest is incomplete (config, training, weightsManifest and weightsChecksum are required).`);
+  }
+  if (weights.byteLength !== m.weightsChecksum.bytes || fnv1a32(weights) !== m.weightsChecksum.fnv1a32) {
+    throw new Error(
+      `${where}: the weights file is damaged (${weights.byteLength} bytes, checksum ${fnv1a32(weights)}; the manifest expects ` +
+        `${m.weightsChecksum.bytes} bytes, checksum ${m.weightsChecksum.fnv1a32}).`,
+    );
+  }
+  return m as CheckpointManifest;
+}
+
+export interface RestoredCheckpoint {
+  model: MemoryAugmentedNetwork;
+  training: TrainingState;
+  /** Optimiser slots by name (without the `optimizer/` prefix); the caller owns them. */
+  optimizerState: Record<string, tf.Tensor>;
+  manifest: CheckpointManifest;
+}
+
+/**
+ * Rebuilds a model from a manifest and its weights buffer (read from files in Node, fetched in a browser):
+ *
+ * ```js
+ * const manifest = await (await fetch('checkpoint/manifest.json')).json();
+ * const weights = new Uint8Array(await (await fetch('checkpoint/weights.bin')).arrayBuffer());
+ * const { model } = restoreCheckpoint(manifest, weights);
+ * ```
+ */
+export function restoreCheckpoint(manifest: unknown, weights: Uint8Array, where = 'checkpoint'): RestoredCheckpoint {
+  const m = validateCheckpoint(manifest, weights, where);
+  const specs = m.weightsManifest.flatMap((group) => group.weights);
+  const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  const tensors = tf.io.decodeWeights(buffer, specs);
+  const model = new MemoryAugmentedNetwork(resolveConfig(m.config));
+  const optimizerState: Record<string, tf.Tensor> = {};
+  try {
+    for (const [name, variable] of Object.entries(model.variables)) {
+      const value = tensors[`model/${name}`];
+      if (!value) throw new Error(`${where}: the weights have no entry for model/${name}; the checkpoint does not match its configuration.`);
+      if (!tf.util.arraysEqual(value.shape, variable.shape)) {
+        throw new Error(`${where}: model/${name} has shape [${value.shape}] but the configuration needs [${variable.shape}].`);
+      }
+      variable.assign(value);
+    }
+  } catch (error) {
+    model.dispose();
+    tf.dispose(Object.values(tensors));
+    throw error;
+  }
+  for (const [name, tensor] of Object.entries(tensors)) {
+    if (name.startsWith('optimizer/')) optimizerState[name.slice('optimizer/'.length)] = tensor;
+    else tensor.dispose();
+  }
+  return { model, training: m.training, optimizerState, manifest: m };
+}

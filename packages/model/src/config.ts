@@ -1,0 +1,114 @@
+/** Which network: the memory-augmented one, or one of the paper's memoryless baselines. */
+export type ModelKind = 'mann' | 'lstm' | 'feed-forward';
+
+/**
+ * Everything that defines a model's shape. Defaults are the paper's (Santoro et al. 2016, SPEC section 2):
+ * LSTM controller of 200 units, memory of 128 slots x 40, 4 read heads, LRUA with usage decay 0.95, 5-way
+ * one-hot labels, 20x20 inputs.
+ */
+export interface ModelConfig {
+  /** 'mann' (controller + memory), or a baseline without memory: 'lstm' or 'feed-forward'. */
+  kind: ModelKind;
+  /** The MANN's controller. Ignored by the baselines, whose kind names their network. */
+  controller: 'lstm' | 'feed-forward';
+  /** Units of the controller (or of the baseline network). */
+  controllerUnits: number;
+  /** LSTM forget-gate bias, added at every step. */
+  forgetBias: number;
+  /** 'lrua' (the paper's) or 'ntm' (Graves et al. 2014). */
+  addressing: 'lrua' | 'ntm';
+  /** Memory slots N. */
+  memorySlots: number;
+  /** Memory slot width W. */
+  memoryWidth: number;
+  /** Read heads R (LRUA writes with one write head per read head). */
+  heads: number;
+  /** LRUA usage decay gamma. */
+  usageDecay: number;
+  /** LRUA: write the key itself (the paper) or a separate add vector. */
+  writeVector: 'key' | 'add';
+  /** NTM addressing: number of shift offsets (3 = -1, 0, +1). */
+  shifts: number;
+  /** 'one-hot' (N-way softmax) or 'string' (five 5-way softmaxes, the paper's Table 2). */
+  labels: 'one-hot' | 'string';
+  /** Classes per episode N. With one-hot labels this fixes the output size. */
+  ways: number;
+  /** Side of the square input image (the paper: 20, so 400 inputs). */
+  imageSize: number;
+  /** Seed of the weight initialisation. */
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
+  kind: 'mann',
+  controller: 'lstm',
+  controllerUnits: 200,
+  forgetBias: 1,
+  addressing: 'lrua',
+  memorySlots: 128,
+  memoryWidth: 40,
+  heads: 4,
+  usageDecay: 0.95,
+  writeVector: 'key',
+  shifts: 3,
+  labels: 'one-hot',
+  ways: 5,
+  imageSize: 20,
+  seed: 0,
+});
+
+/** Length of a five-character string label and the size of its alphabet (the paper's Table 2). */
+export const STRING_LABEL_LENGTH = 5;
+export const STRING_LABEL_ALPHABET = 5;
+
+function positiveInteger(config: ModelConfig, key: keyof ModelConfig): void {
+  const value = config[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error(`Model config: ${key} must be a positive integer, got ${JSON.stringify(value)}.`);
+  }
+}
+
+function oneOf<K extends keyof ModelConfig>(config: ModelConfig, key: K, choices: readonly ModelConfig[K][]): void {
+  if (!choices.includes(config[key])) {
+    throw new Error(`Model config: ${key} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(config[key])}.`);
+  }
+}
+
+/** Fills in the paper's defaults and checks that the result describes a model that can exist. */
+export function resolveConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
+  const unknown = Object.keys(partial).filter((key) => !(key in DEFAULT_CONFIG));
+  if (unknown.length > 0) {
+    throw new Error(`Model config: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known options are ${Object.keys(DEFAULT_CONFIG).join(', ')}.`);
+  }
+  const config: ModelConfig = { ...DEFAULT_CONFIG, ...partial };
+  oneOf(config, 'kind', ['mann', 'lstm', 'feed-forward']);
+  oneOf(config, 'controller', ['lstm', 'feed-forward']);
+  oneOf(config, 'addressing', ['lrua', 'ntm']);
+  oneOf(config, 'writeVector', ['key', 'add']);
+  oneOf(config, 'labels', ['one-hot', 'string']);
+  for (const key of ['controllerUnits', 'memorySlots', 'memoryWidth', 'heads', 'shifts', 'ways', 'imageSize'] as const) {
+    positiveInteger(config, key);
+  }
+  if (!Number.isInteger(config.seed)) throw new Error(`Model config: seed must be an integer, got ${config.seed}.`);
+  if (!(config.usageDecay >= 0 && config.usageDecay <= 1)) {
+    throw new Error(`Model config: usageDecay must be in [0, 1], got ${config.usageDecay}.`);
+  }
+  if (!Number.isFinite(config.forgetBias)) throw new Error(`Model config: forgetBias must be a number, got ${config.forgetBias}.`);
+  if (config.heads > config.memorySlots) {
+    throw new Error(`Model config: ${config.heads} heads cannot address a memory of ${config.memorySlots} slots; use at most ${config.memorySlots} heads.`);
+  }
+  if (config.labels === 'one-hot' && config.ways < 2) {
+    throw new Error(`Model config: one-hot labels need at least 2 ways, got ${config.ways}.`);
+  }
+  if (config.labels === 'string' && config.ways > STRING_LABEL_ALPHABET ** STRING_LABEL_LENGTH) {
+    throw new Error(`Model config: ${config.ways} ways exceed the ${STRING_LABEL_ALPHABET ** STRING_LABEL_LENGTH} distinct string labels.`);
+  }
+  return config;
+}
+
+/** Softmax groups G and choices per group C of the model's output: [1, ways] for one-hot, [5, 5] for strings. */
+export function outputGroups(config: ModelConfig): { groups: number; choices: number } {
+  return config.labels === 'one-hot'
+    ? { groups: 1, choices: config.ways }
+    : { groups: STRING_LABEL_LENGTH, choices: STRING_LABEL_ALPHABET };
+}

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InstanceAccuracy, createRandom, oneHotLabels, sampleEpisodes, stringLabels, type ClassDataset, type LabelEncoding } from '@mann/episodes';
+import { outputGroups, STRING_LABEL_ALPHABET, STRING_LABEL_LENGTH, type ModelConfig } from './config';
+import { episodeLoss, predictChoices } from './loss';
+import type { MemoryAugmentedNetwork } from './model';
+import { nearestNeighbourPredictions } from './knn';
+import { episodeTensors } from './tensors';
+
+/** The label encoding a model configuration implies (one-hot over `ways`, or the paper's strings). */
+export function labelEncodingFor(config: Pick<ModelConfig, 'labels' | 'ways'>): LabelEncoding {
+  return config.labels === 'one-hot' ? oneHotLabels(config.ways) : stringLabels({ length: STRING_LABEL_LENGTH, alphabet: STRING_LABEL_ALPHABET });
+}
+
+export interface EvaluationOptions {
+  /** Held-out classes to draw episodes from. */
+  dataset: ClassDataset;
+  /** Number of episodes (the paper's table: at least 1,000). */
+  episodes: number;
+  /** Instances per class in an episode (paper: 10). */
+  shots?: number;
+  /** Episodes per batch (default 16). */
+  batchSize?: number;
+  /** Seed of the episode sampler: the same seed evaluates on the same episodes. */
+  seed?: number;
+  /** Called after each batch with the number of episodes done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluationResult {
+  accuracy: InstanceAccuracy;
+  /** Mean loss over batches (NaN for the kNN baseline). */
+  loss: number;
+}
+
+function* evaluationBatches(ways: number, labels: LabelEncoding, options: EvaluationOptions) {
+  const { dataset, episodes, shots = 10, batchSize = 16, seed = 0 } = options;
+  if (!Number.isInteger(episodes) || episodes < 1) throw new Error(`evaluate: episodes must be a positive integer, got ${episodes}.`);
+  const random = createRandom(seed);
+  for (let done = 0; done < episodes; ) {
+    const size = Math.min(batchSize, episodes - done);
+    yield sampleEpisodes(dataset, { ways, shots, batchSize: size, labels, random });
+    done += size;
+    options.onProgress?.(done, episodes);
+  }
+}
+
+/**
+ * Accuracy by instance (1st, 2nd, ... presentation of a class) of a model on episodes drawn from `dataset`, the
+ * paper's protocol. Use held-out classes for the paper's table.
+ */
+export function evaluateModel(model: MemoryAugmentedNetwork, options: EvaluationOptions): EvaluationResult {
+  const { groups } = outputGroups(model.config);
+  const labels = labelEncodingFor(model.config);
+  const accuracy = new InstanceAccuracy();
+  let lossSum = 0;
+  let batches = 0;
+  for (const batch of evaluationBatches(model.config.ways, labels, options)) {
+    const input = episodeTensors(batch);
+    const logits = tf.tidy(() => model.forward(input.images, input.previousLabels));
+    const loss = episodeLoss(logits, input.targets, groups);
+    lossSum += loss.dataSync()[0];
+    batches++;
+    accuracy.add(batch, predictChoices(logits, groups));
+    tf.dispose([logits, loss, input] as unknown as tf.TensorContainer);
+  }
+  return { accuracy, loss: lossSum / batches };
+}
+
+/** The k-nearest-neighbour baseline under the same protocol (same seed, same episodes as `evaluateModel`). */
+export function evaluateNearestNeighbour(
+  config: Pick<ModelConfig, 'labels' | 'ways'>,
+  options: EvaluationOptions & { k?: number },
+): EvaluationResult {
+  const labels = labelEncodingFor(config);
+  const accuracy = new InstanceAccuracy();
+  for (const batch of evaluationBatches(config.ways, labels, options)) {
+    accuracy.add(batch, nearestNeighbourPredictions(batch, options.k ?? 1));
+  }
+  return { accuracy, loss: NaN };
+}

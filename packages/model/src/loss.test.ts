@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@mann/backend';
+import { episodeLoss, predictChoices } from './loss';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+describe('episodeLoss', () => {
+  it('is log(C) for uniform logits', () => {
+    const loss = episodeLoss(tf.zeros([2, 1, 3]) as tf.Tensor3D, tf.tensor3d([0, 2], [2, 1, 1], 'int32'));
+    expect(loss.dataSync()[0]).toBeCloseTo(Math.log(3), 5);
+  });
+
+  it('averages the cross-entropy of each group', () => {
+    // One step, one episode, two groups of two choices: logits [0, ln 3] and [ln 3, 0], targets [1, 1].
+    // Group 1: p(1) = 3 / 4 -> -ln(3/4) = 0.28768; group 2: p(1) = 1 / 4 -> -ln(1/4) = 1.38629; mean 0.83698.
+    const logits = tf.tensor3d([0, Math.log(3), Math.log(3), 0], [1, 1, 4]);
+    const loss = episodeLoss(logits, tf.tensor3d([1, 1], [1, 1, 2], 'int32'), 2);
+    expect(loss.dataSync()[0]).toBeCloseTo((-Math.log(0.75) - Math.log(0.25)) / 2, 5);
+  });
+
+  it('rejects targets of the wrong shape', () => {
+    expect(() => episodeLoss(tf.zeros([2, 1, 3]) as tf.Tensor3D, tf.tensor3d([0], [1, 1, 1], 'int32'))).toThrow(
+      'episodeLoss: targets [1,1,1] do not match logits [2,1,3]: expected [2, 1, 1].',
+    );
+  });
+});
+
+describe('predictChoices', () => {
+  it('takes the argmax of each group', () => {
+    const logits = tf.tensor3d([0.1, 0.9, 2, -1, 5, 1, 0, 0], [2, 1, 4]);
+    expect(Array.from(predictChoices(logits, 2))).toEqual([1, 0, 0, 0]);
+  });
+});

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@mann/backend';
+import { maxAbsDifference, tensorCountAfterSteps } from '@mann/backend/testing';
+import type { ModelConfig } from './config';
+import { MemoryAugmentedNetwork } from './model';
+import { episodeTensors } from './tensors';
+import { Trainer } from './trainer';
+import { SMALL, smallBatch } from './test_helpers';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+const variants: [string, Partial<ModelConfig>][] = [
+  ['MANN, LSTM + LRUA', SMALL],
+  ['MANN, LRUA writing a separate add vector', { ...SMALL, writeVector: 'add' }],
+  ['MANN, feed-forward controller', { ...SMALL, controller: 'feed-forward' }],
+  ['MANN, NTM addressing', { ...SMALL, addressing: 'ntm' }],
+  ['MANN, string labels', { ...SMALL, labels: 'string' }],
+  ['LSTM baseline', { ...SMALL, kind: 'lstm' }],
+  ['feed-forward baseline', { ...SMALL, kind: 'feed-forward' }],
+];
+
+describe.each(variants)('%s', (_, config) => {
+  let model: MemoryAugmentedNetwork | undefined;
+  afterEach(() => model?.dispose());
+
+  it('maps [T, B, D] episodes to [T, B, G * C] logits', () => {
+    model = new MemoryAugmentedNetwork(config);
+    const batch = smallBatch(config);
+    const input = episodeTensors(batch);
+    const logits = tf.tidy(() => model!.forward(input.images, input.previousLabels));
+    expect(logits.shape).toEqual([batch.steps, batch.batchSize, model.outputSize]);
+    expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
+    tf.dispose([logits, input] as never);
+  });
+
+  it('trains without leaking tensors', () => {
+    model = new MemoryAugmentedNetwork(config);
+    const trainer = new Trainer(model, { learningRate: 1e-3 });
+    const batch = smallBatch(config);
+    const { afterFirst, afterLast } = tensorCountAfterSteps(() => trainer.trainStep(batch), 5);
+    expect(afterLast).toBe(afterFirst);
+    trainer.optimizer.dispose();
+  });
+});
+
+describe('MemoryAugmentedNetwork', () => {
+  it('resets memory at the start of every episode: forward is a pure function of the episode', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    const input = episodeTensors(smallBatch());
+    const a = tf.tidy(() => model.forward(input.images, input.previousLabels));
+    const b = tf.tidy(() => model.forward(input.images, input.previousLabels));
+    expect(maxAbsDifference(a, b)).toBe(0);
+    tf.dispose([a, b, input] as never);
+    model.dispose();
+  });
+
+  it('the same seed gives the same weights, another seed others', () => {
+    const [a, b, c] = [0, 0, 1].map((seed) => new MemoryAugmentedNetwork({ ...SMALL, seed }));
+    expect(maxAbsDifference(a.variables['output/kernel'], b.variables['output/kernel'])).toBe(0);
+    expect(maxAbsDifference(a.variables['output/kernel'], c.variables['output/kernel'])).toBeGreaterThan(0);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('leaks nothing over 50 training steps of the paper-shaped model (small sizes)', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    const trainer = new Trainer(model, { optimizer: 'rmsprop' });
+    const batch = smallBatch();
+    const { afterFirst, afterLast } = tensorCountAfterSteps(() => trainer.trainStep(batch), 50);
+    expect(afterLast).toBe(afterFirst);
+    model.dispose();
+    trainer.optimizer.dispose();
+  });
+
+  it('gives the same logits on cpu and wasm to 1e-4', async () => {
+    const batch = smallBatch();
+    const outputs: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const model = new MemoryAugmentedNetwork(SMALL);
+      const input = episodeTensors(batch);
+      const logits = tf.tidy(() => model.forward(input.images, input.previousLabels));
+      outputs.push(Float32Array.from(logits.dataSync()));
+      tf.dispose([logits, input] as never);
+      model.dispose();
+    }
+    await useBackend('cpu');
+    expect(maxAbsDifference(outputs[0], outputs[1])).toBeLessThan(1e-4);
+  });
+
+  it('rejects inputs of the wrong width, naming the shapes', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    const state = model.initialState(2);
+    expect(() => model.step(tf.zeros([2, 35]) as tf.Tensor2D, tf.zeros([2, 3]) as tf.Tensor2D, state)).toThrow(
+      'MemoryAugmentedNetwork.step: image has shape [2,35], expected [B, 36] (imageSize 6^2).',
+    );
+    tf.dispose(state as never);
+    model.dispose();
+    expect(() => model.initialState(1)).toThrow('MemoryAugmentedNetwork: this model was disposed.');
+  });
+});

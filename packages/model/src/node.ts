@@ -1,0 +1,65 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Optimizer } from './optimizers';
+import type { MemoryAugmentedNetwork } from './model';
+import { restoreCheckpoint, serializeCheckpoint, type RestoredCheckpoint, type TrainingState } from './checkpoint';
+
+/** The manifest's file name inside a checkpoint folder. */
+export const MANIFEST_FILE = 'manifest.json';
+
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Saves a checkpoint into the folder `dir`: `manifest.json` and a weights file it names (tfjs's convention).
+ * The weights go to a new file first, then the manifest is replaced atomically (temp file + rename), and only
+ * then are older weights files removed: a crash at any moment leaves a complete checkpoint, old or new.
+ */
+export async function saveCheckpoint(dir: string, model: MemoryAugmentedNetwork, training: TrainingState, optimizer?: Optimizer): Promise<void> {
+  const weightsFile = `weights-${String(training.step).padStart(8, '0')}-${randomBytes(3).toString('hex')}.bin`;
+  const { manifest, weights } = await serializeCheckpoint(model, training, optimizer, weightsFile);
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(join(dir, weightsFile), weights);
+  await writeAtomically(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
+  for (const name of await readdir(dir)) {
+    if (name !== weightsFile && /^weights.*\.bin$/.test(name)) await rm(join(dir, name), { force: true });
+  }
+}
+
+/** Loads a checkpoint folder written by `saveCheckpoint`; errors name the folder and what is wrong with it. */
+export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
+  const manifestPath = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read the checkpoint in ${dir}: ${(error as Error).message}. A checkpoint folder holds ${MANIFEST_FILE} and the weights file it names.`, { cause: error });
+  }
+  let manifest: { weightsManifest?: { paths?: string[] }[] };
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Checkpoint ${manifestPath} is not valid JSON (${(error as Error).message}); the file is damaged.`, { cause: error });
+  }
+  const weightsFile = manifest?.weightsManifest?.[0]?.paths?.[0];
+  if (typeof weightsFile !== 'string' || basename(weightsFile) !== weightsFile) {
+    // Let restoreCheckpoint report the precise format problem; a path outside the folder is never read.
+    return restoreCheckpoint(manifest, new Uint8Array(0), `Checkpoint ${dir}`);
+  }
+  let weights: Uint8Array;
+  try {
+    weights = new Uint8Array(await readFile(join(dir, weightsFile)));
+  } catch (error) {
+    throw new Error(`Checkpoint ${dir}: cannot read its weights file ${weightsFile} (${(error as Error).message}).`, { cause: error });
+  }
+  return restoreCheckpoint(manifest, weights, `Checkpoint ${dir}`);
+}

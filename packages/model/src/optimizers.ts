@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * An optimiser with explicit, named state: its slots are plain tensors keyed by the variable names the model
+ * uses, so a checkpoint stores them by name and a resumed run continues exactly.
+ */
+export interface Optimizer {
+  readonly name: 'rmsprop' | 'adam';
+  /** Applies one update to `variables` from `gradients` (same keys). */
+  apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void;
+  /** The optimiser's state tensors by name (e.g. `output/kernel/rms`), for checkpoints. */
+  state(): Record<string, tf.Tensor>;
+  /** Replaces the state with copies of the given tensors. */
+  setState(state: Record<string, tf.Tensor>): void;
+  dispose(): void;
+}
+
+export interface RmsPropOptions {
+  learningRate: number;
+  /** Discount of the running mean of squared gradients (the paper's setting: 0.95). */
+  decay?: number;
+  momentum?: number;
+  epsilon?: number;
+}
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+abstract class SlotOptimizer implements Optimizer {
+  abstract readonly name: 'rmsprop' | 'adam';
+  protected slots = new Map<string, tf.Variable>();
+
+  abstract apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void;
+
+  /** The state slot `name`, created as zeros of `shape` the first time it is asked for. */
+  protected slot(name: string, shape: number[]): tf.Variable {
+    let slot = this.slots.get(name);
+    if (!slot) {
+      slot = tf.variable(tf.zeros(shape), false);
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  state(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.slots);
+  }
+
+  setState(state: Record<string, tf.Tensor>): void {
+    this.dispose();
+    for (const [name, value] of Object.entries(state)) this.slots.set(name, tf.variable(value.clone(), false));
+  }
+
+  dispose(): void {
+    for (const slot of this.slots.values()) slot.dispose();
+    this.slots.clear();
+  }
+}
+
+/**
+ * RMSProp with momentum, as in TensorFlow: ms = decay ms + (1 - decay) g^2; mom = momentum mom + lr g / sqrt(ms + eps);
+ * v -= mom. The paper's optimiser (lr 1e-4, decay 0.95, momentum 0.9).
+ */
+export class RmsProp extends SlotOptimizer {
+  readonly name = 'rmsprop' as const;
+  readonly options: Required<RmsPropOptions>;
+
+  constructor(options: RmsPropOptions) {
+    super();
+    this.options = { decay: 0.95, momentum: 0.9, epsilon: 1e-8, ...options };
+    validateRate(this.options.learningRate);
+  }
+
+  apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void {
+    const { learningRate, decay, momentum, epsilon } = this.options;
+    for (const name of Object.keys(gradients).sort()) {
+      const variable = variables[name];
+      const g = gradients[name];
+      const ms = this.slot(`${name}/rms`, variable.shape);
+      const mom = this.slot(`${name}/momentum`, variable.shape);
+      tf.tidy(() => {
+        const newMs = tf.add(tf.mul(ms, decay), tf.mul(tf.square(g), 1 - decay));
+        const newMom = tf.add(tf.mul(mom, momentum), tf.div(tf.mul(g, learningRate), tf.sqrt(tf.add(newMs, epsilon))));
+        ms.assign(newMs);
+        mom.assign(newMom);
+        variable.assign(tf.sub(variable, newMom));
+      });
+    }
+  }
+}
+
+/** Adam (Kingma & Ba 2015) with bias correction. */
+export class Adam extends SlotOptimizer {
+  readonly name = 'adam' as const;
+  readonly options: Required<AdamOptions>;
+
+  constructor(options: AdamOptions) {
+    super();
+    this.options = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...options };
+    validateRate(this.options.learningRate);
+  }
+
+  apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void {
+    const { learningRate, beta1, beta2, epsilon } = this.options;
+    const step = this.slot('step', []);
+    tf.tidy(() => step.assign(tf.add(step, 1)));
+    const t = step.dataSync()[0];
+    // Bias corrections folded into the step size, as TensorFlow does.
+    const rate = (learningRate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    for (const name of Object.keys(gradients).sort()) {
+      const variable = variables[name];
+      const g = gradients[name];
+      const m = this.slot(`${name}/m`, variable.shape);
+      const v = this.slot(`${name}/v`, variable.shape);
+      tf.tidy(() => {
+        const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        m.assign(newM);
+        v.assign(newV);
+        variable.assign(tf.sub(variable, tf.div(tf.mul(newM, rate), tf.add(tf.sqrt(newV), epsilon))));
+      });
+    }
+  }
+}
+
+function validateRate(learningRate: number): void {
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) {
+    throw new Error(`Optimiser: learningRate must be a positive number, got ${learningRate}.`);
+  }
+}
+
+export type OptimizerName = 'rmsprop' | 'adam';
+
+/** An optimiser by name with the given learning rate and its defaults. */
+export function createOptimizer(name: OptimizerName, learningRate: number): Optimizer {
+  if (name === 'rmsprop') return new RmsProp({ learningRate });
+  if (name === 'adam') return new Adam({ learningRate });
+  throw new Error(`Unknown optimiser '${String(name)}': choose 'rmsprop' or 'adam'.`);
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (Pascanu et al. 2013). Returns the new
+ * gradients and the norm before clipping.
+ */
+export function clipByGlobalNorm(gradients: Record<string, tf.Tensor>, maxNorm: number): { gradients: Record<string, tf.Tensor>; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const names = Object.keys(gradients).sort();
+    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradients[n]))))) as tf.Scalar;
+    const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+    const clipped: Record<string, tf.Tensor> = {};
+    for (const n of names) clipped[n] = tf.mul(gradients[n], scale);
+    return { gradients: clipped, norm } as unknown as tf.TensorContainer;
+  }) as unknown as { gradients: Record<string, tf.Tensor>; norm: tf.Scalar };
+}

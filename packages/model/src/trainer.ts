@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { EpisodeBatch } from '@mann/episodes';
+import { outputGroups } from './config';
+import { episodeLoss, predictChoices } from './loss';
+import type { MemoryAugmentedNetwork } from './model';
+import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerName } from './optimizers';
+import { episodeTensors } from './tensors';
+import type { RestoredCheckpoint, TrainingState } from './checkpoint';
+
+export interface TrainerOptions {
+  /** 'adam' (default: the fastest to train here) or 'rmsprop' (the paper's). */
+  optimizer?: OptimizerName;
+  /** Default 1e-3 for Adam, 1e-4 for RMSProp. */
+  learningRate?: number;
+  /** Clip gradients to this global L2 norm (default 10); 0 or Infinity turns clipping off. */
+  clipNorm?: number;
+}
+
+export interface StepReport {
+  /** Mean cross-entropy of the batch before the update. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradientNorm: number;
+  /** [T, B, G] the model's choices for the batch (before the update). */
+  predictions: Int32Array;
+}
+
+/** Thrown when a step produces a non-finite loss or gradient; the weights were left as they were. */
+export class DivergenceError extends Error {}
+
+/**
+ * Trains a model on batches of episodes: forward, loss, gradients, clipping and the optimiser's update, all in
+ * `tf.tidy`, so that `tf.memory().numTensors` stays flat from step to step.
+ */
+export class Trainer {
+  readonly model: MemoryAugmentedNetwork;
+  readonly optimizer: Optimizer;
+  readonly learningRate: number;
+  readonly clipNorm: number;
+  /** Updates applied so far. */
+  step = 0;
+
+  constructor(model: MemoryAugmentedNetwork, options: TrainerOptions = {}) {
+    const name = options.optimizer ?? 'adam';
+    this.model = model;
+    this.learningRate = options.learningRate ?? (name === 'adam' ? 1e-3 : 1e-4);
+    this.clipNorm = options.clipNorm ?? 10;
+    if (!(this.clipNorm >= 0)) throw new Error(`Trainer: clipNorm must be >= 0 (0 = no clipping), got ${this.clipNorm}.`);
+    this.optimizer = createOptimizer(name, this.learningRate);
+  }
+
+  /** A trainer that continues a restored checkpoint: same optimiser, learning rate, clipping, state and step. */
+  static fromCheckpoint(restored: RestoredCheckpoint, overrides: TrainerOptions = {}): Trainer {
+    const saved = restored.training.optimizer;
+    const trainer = new Trainer(restored.model, {
+      optimizer: overrides.optimizer ?? saved?.name,
+      learningRate: overrides.learningRate ?? saved?.learningRate,
+      clipNorm: overrides.clipNorm ?? saved?.clipNorm,
+    });
+    if (!overrides.optimizer || overrides.optimizer === saved?.name) trainer.optimizer.setState(restored.optimizerState);
+    trainer.step = restored.training.step;
+    return trainer;
+  }
+
+  /** What a checkpoint stores about this trainer, plus `extra` (RNG state, metrics...). */
+  trainingState(extra: Omit<TrainingState, 'step' | 'optimizer'> = {}): TrainingState {
+    return {
+      ...extra,
+      step: this.step,
+      optimizer: { name: this.optimizer.name, learningRate: this.learningRate, clipNorm: this.clipNorm },
+    };
+  }
+
+  /** One update from one batch of episodes. Throws `DivergenceError` (without updating) on NaN or Infinity. */
+  trainStep(batch: EpisodeBatch): StepReport {
+    const { groups } = outputGroups(this.model.config);
+    const input = episodeTensors(batch);
+    try {
+      const { value, grads, logits } = this.gradients(input.images, input.previousLabels, input.targets, groups);
+      const loss = value.dataSync()[0];
+      const clipping = this.clipNorm > 0 && Number.isFinite(this.clipNorm);
+      const { gradients, norm } = clipByGlobalNorm(grads, clipping ? this.clipNorm : Number.MAX_VALUE);
+      const gradientNorm = norm.dataSync()[0];
+      const predictions = predictChoices(logits, groups);
+      try {
+        if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
+          throw new DivergenceError(
+            `Training diverged at step ${this.step + 1}: loss ${loss}, gradient norm ${gradientNorm}. The weights were not ` +
+              `updated; resume from the last checkpoint with a lower learning rate or a smaller clipNorm.`,
+          );
+        }
+        this.optimizer.apply(this.model.variables, gradients);
+        this.step++;
+      } finally {
+        tf.dispose([value, logits, norm, grads, gradients] as unknown as tf.TensorContainer);
+      }
+      return { loss, gradientNorm, predictions };
+    } finally {
+      tf.dispose(input as unknown as tf.TensorContainer);
+    }
+  }
+
+  /** Loss and predictions of a batch without updating (for evaluation). */
+  evaluateBatch(batch: EpisodeBatch): { loss: number; predictions: Int32Array } {
+    const { groups } = outputGroups(this.model.config);
+    const input = episodeTensors(batch);
+    const logits = tf.tidy(() => this.model.forward(input.images, input.previousLabels));
+    const lossTensor = episodeLoss(logits, input.targets, groups);
+    const loss = lossTensor.dataSync()[0];
+    const predictions = predictChoices(logits, groups);
+    tf.dispose([logits, lossTensor, input] as unknown as tf.TensorContainer);
+    return { loss, predictions };
+  }
+
+  private gradients(images: tf.Tensor3D, previousLabels: tf.Tensor3D, targets: tf.Tensor3D, groups: number) {
+    return tf.tidy(() => {
+      let logits: tf.Tensor3D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        // Kept: the gradient engine disposes whatever the forward pass made except its result.
+        logits = tf.keep(this.model.forward(images, previousLabels));
+        return episodeLoss(logits, targets, groups);
+      }, Object.values(this.model.variables));
+      // variableGrads keys gradients by the engine's variable names; map them back to the model's names.
+      const named: Record<string, tf.Tensor> = {};
+      for (const [name, variable] of Object.entries(this.model.variables)) named[name] = grads[variable.name];
+      return { value, grads: named, logits: logits! } as unknown as tf.TensorContainer;
+    }) as unknown as { value: tf.Scalar; grads: Record<string, tf.Tensor>; logits: tf.Tensor3D };
+  }
+}
