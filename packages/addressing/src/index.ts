@@ -1,1 +1,12 @@
 export type * from './types';
+export { cosineSimilarity } from './cosine_similarity';
+export { contentWeights } from './content_weights';
+export { leastUsedWeights } from './least_used_weights';
+export { lruaWriteWeights } from './lrua_write_weights';
+export { interpolateWeights } from './interpolate_weights';
+export { shiftWeights } from './shift_weights';
+export { sharpenWeights } from './sharpen_weights';
+export { lrua } from './lrua';
+export type { LruaOptions, LruaState } from './lrua';
+export { ntm } from './ntm';
+export type { NtmOptions, NtmState } from './ntm';
