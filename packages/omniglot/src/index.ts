@@ -1,1 +1,13 @@
-export {};
+export type { OmniglotCharacter, OmniglotSet, OmniglotSplit } from './types';
+export { DEFAULT_IMAGE_SIZE, OFFICIAL_COUNTS, OMNIGLOT_SOURCE_SIZE } from './types';
+export { readOmniglotZip } from './read_omniglot_zip';
+export type { ReadOmniglotZipOptions } from './read_omniglot_zip';
+export { resizeByAreaAverage } from './area_resize';
+export { decodeInk } from './decode_ink';
+export { OmniglotDataset } from './omniglot_dataset';
+export { characterKey, officialSplit, paperSplit } from './splits';
+export type { PaperSplitOptions } from './splits';
+export { mulberry32, seededShuffle } from './seeded_shuffle';
+export { rotateQuarterTurns, withRotatedClasses } from './rotated_classes';
+export { affineTransform, withRandomAffine } from './random_affine';
+export type { RandomAffineOptions } from './random_affine';
