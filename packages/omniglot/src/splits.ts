@@ -52,17 +52,17 @@ export function paperSplit(
 ): OmniglotSplit {
   checkCompatible(background, evaluation, 'paperSplit');
   const pooled = [...background.characters, ...evaluation.characters];
-  if (!Number.isInteger(trainClasses) || trainClasses < 1 || trainClasses >= pooled.length) {
-    throw new Error(
-      `paperSplit: trainClasses must be an integer in [1, ${pooled.length - 1}] (there are ${pooled.length} characters), got ${trainClasses}`,
-    );
-  }
   const keyed = pooled.map((character) => ({ key: characterKey(character), character }));
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (let k = 1; k < keyed.length; k++) {
     if (keyed[k].key === keyed[k - 1].key) {
       throw new Error(`paperSplit: character ${keyed[k].key} appears twice; pass two different sets`);
     }
+  }
+  if (!Number.isInteger(trainClasses) || trainClasses < 1 || trainClasses >= pooled.length) {
+    throw new Error(
+      `paperSplit: trainClasses must be an integer in [1, ${pooled.length - 1}] (there are ${pooled.length} characters), got ${trainClasses}`,
+    );
   }
   seededShuffle(keyed, seed);
   const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
