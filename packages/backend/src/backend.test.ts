@@ -56,3 +56,19 @@ describe('checkGradients', () => {
     expect(bad.maxError).toBeGreaterThan(0.1);
   });
 });
+
+describe('load order', () => {
+  it('works when @mann/backend is imported before tfjs-core (the engine is tfjs-core\'s own)', async () => {
+    // A fresh Node process, so that this package really is the first thing loaded.
+    const { execFileSync } = await import('node:child_process');
+    const script = [
+      "import { useBackend } from '@mann/backend';",
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "await useBackend('cpu');",
+      'const g = tf.grad((x) => tf.sum(tf.mul(x, x)))(tf.tensor1d([1, 2]));',
+      'console.log(JSON.stringify([Array.from(g.dataSync()), g.clone().shape]));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([[2, 4], [2]]);
+  });
+});
