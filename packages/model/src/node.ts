@@ -3,7 +3,15 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Optimizer } from './optimizers';
 import type { MemoryAugmentedNetwork } from './model';
-import { restoreCheckpoint, serializeCheckpoint, type RestoredCheckpoint, type TrainingState } from './checkpoint';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  restoreCheckpoint,
+  serializeCheckpoint,
+  type CheckpointManifest,
+  type RestoredCheckpoint,
+  type TrainingState,
+} from './checkpoint';
 
 /** The manifest's file name inside a checkpoint folder. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -35,8 +43,21 @@ export async function saveCheckpoint(dir: string, model: MemoryAugmentedNetwork,
   }
 }
 
-/** Loads a checkpoint folder written by `saveCheckpoint`; errors name the folder and what is wrong with it. */
-export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
+/**
+ * Reads only a checkpoint's manifest (configuration and training state), creating no tensors: for deciding how to
+ * resume before a backend is chosen. Checks the format and version.
+ */
+export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
+  const manifest = await readManifest(dir);
+  const m = manifest as Partial<CheckpointManifest> | null;
+  if (!m || m.format !== CHECKPOINT_FORMAT) throw new Error(`Checkpoint ${dir}: not a mann checkpoint (the manifest has no "format": "${CHECKPOINT_FORMAT}").`);
+  if (m.version !== CHECKPOINT_VERSION) {
+    throw new Error(`Checkpoint ${dir}: checkpoint format version ${m.version} is not supported by this @mann/model (it reads version ${CHECKPOINT_VERSION}).`);
+  }
+  return m as CheckpointManifest;
+}
+
+async function readManifest(dir: string): Promise<{ weightsManifest?: { paths?: string[] }[] }> {
   const manifestPath = join(dir, MANIFEST_FILE);
   let text: string;
   try {
@@ -44,12 +65,16 @@ export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
   } catch (error) {
     throw new Error(`Cannot read the checkpoint in ${dir}: ${(error as Error).message}. A checkpoint folder holds ${MANIFEST_FILE} and the weights file it names.`, { cause: error });
   }
-  let manifest: { weightsManifest?: { paths?: string[] }[] };
   try {
-    manifest = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new Error(`Checkpoint ${manifestPath} is not valid JSON (${(error as Error).message}); the file is damaged.`, { cause: error });
   }
+}
+
+/** Loads a checkpoint folder written by `saveCheckpoint`; errors name the folder and what is wrong with it. */
+export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
+  const manifest = await readManifest(dir);
   const weightsFile = manifest?.weightsManifest?.[0]?.paths?.[0];
   if (typeof weightsFile !== 'string' || basename(weightsFile) !== weightsFile) {
     // Let restoreCheckpoint report the precise format problem; a path outside the folder is never read.

@@ -1,0 +1,48 @@
+import { UsageError } from './args';
+import { demo, DEMO_HELP } from './demo';
+import { evaluate, EVAL_HELP } from './eval';
+import { plot, PLOT_HELP } from './plot';
+import { train, TRAIN_HELP } from './train';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<unknown>; help: string }> = {
+  demo: { run: demo, help: DEMO_HELP },
+  train: { run: train, help: TRAIN_HELP },
+  eval: { run: evaluate, help: EVAL_HELP },
+  plot: { run: plot, help: PLOT_HELP },
+};
+
+const USAGE = `mann: memory-augmented neural networks (Santoro et al. 2016) on Omniglot, in Node with TensorFlow.js
+
+Usage: mann <command> [options]     (mann <command> --help for its options)
+  demo    the main job: evaluate the shipped trained model and play an episode (or train a small one)
+  train   train a MANN or a baseline, with progress, checkpoints, resume and metrics
+  eval    the paper's accuracy-by-instance table of a checkpoint on held-out classes
+  plot    learning curves (SVG) from a run's metrics.jsonl
+
+The Omniglot zips are read from --data, else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot
+(\`npx mann-omniglot download\` fetches them there).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    console.error(`mann: unknown command '${command}'.\n\n${USAGE}`);
+    return 2;
+  }
+  await entry.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Usage and data errors are the user's to fix: print the message alone. Anything else keeps its stack.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(error instanceof UsageError || (error instanceof Error && /OMNIGLOT|Omniglot|Checkpoint|checkpoint/.test(message)) ? `mann: ${message}` : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+import type { ClassDataset } from '@mann/episodes';
+import { OmniglotDataset, officialSplit, paperSplit, withRandomAffine, withRotatedClasses } from '@mann/omniglot';
+import { loadOmniglot } from '@mann/omniglot/node';
+
+export type SplitName = 'paper' | 'official';
+
+export interface DataOptions {
+  /** Folder with the Omniglot zips (else OMNIGLOT_DIR, else the per-user cache folder). */
+  dir?: string;
+  imageSize: number;
+  split: SplitName;
+  splitSeed: number;
+  /** Rotations by 90/180/270 degrees as new classes, and small random rotations and shifts per drawing. */
+  augment: boolean;
+  log?: (message: string) => void;
+}
+
+export interface OmniglotTask {
+  /** Training classes (augmented when asked). */
+  train: ClassDataset;
+  /** Held-out classes, never augmented. */
+  test: ClassDataset;
+  describe: string;
+}
+
+/** Loads Omniglot and splits it into training and held-out classes, as the paper does (or the official split). */
+export async function loadTask(options: DataOptions): Promise<OmniglotTask> {
+  const started = Date.now();
+  const { background, evaluation } = await loadOmniglot({ dir: options.dir, imageSize: options.imageSize, onProgress: options.log });
+  const split = options.split === 'paper' ? paperSplit(background, evaluation, { seed: options.splitSeed }) : officialSplit(background, evaluation);
+  const base = new OmniglotDataset(split.train);
+  const train = options.augment ? withRandomAffine(withRotatedClasses(base)) : base;
+  const test = new OmniglotDataset(split.test);
+  const describe =
+    `Omniglot ${options.split} split: ${split.train.length} training characters` +
+    `${options.augment ? ` (x4 rotations = ${train.numClasses} classes, random affine per drawing)` : ''}, ` +
+    `${split.test.length} held out; ${options.imageSize}x${options.imageSize} images; loaded in ${((Date.now() - started) / 1000).toFixed(1)}s`;
+  return { train, test, describe };
+}

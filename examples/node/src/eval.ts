@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import { useBackend } from '@mann/backend';
+import { formatAccuracyTable, type InstanceAccuracySummary } from '@mann/episodes';
+import { evaluateModel, evaluateNearestNeighbour } from '@mann/model';
+import { loadCheckpoint } from '@mann/model/node';
+import { UsageError, choice, integer, parse } from './args';
+import { loadTask } from './data';
+import type { RunOptions } from './train';
+import { Progress } from './progress';
+
+export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's table on held-out Omniglot classes
+
+  --checkpoint DIR        a checkpoint folder (manifest.json + weights), e.g. runs/<run>/checkpoint
+  --episodes N            test episodes (1000)
+  --batch B               episodes per batch (16)
+  --seed N                seed of the test episodes (1): the same seed gives the same episodes
+  --knn                   also measure the k-nearest-neighbour baseline on the same episodes
+  --json                  print the figures as JSON on stdout
+  --backend wasm|cpu      tfjs backend (wasm)
+  --data DIR              folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)`;
+
+export interface EvalReport {
+  checkpoint: string;
+  step: number;
+  episodes: number;
+  seed: number;
+  split: string;
+  model: Record<string, unknown>;
+  accuracy: InstanceAccuracySummary[];
+  loss: number;
+  knn?: InstanceAccuracySummary[];
+  seconds: number;
+}
+
+export async function evaluate(argv: string[]): Promise<EvalReport | undefined> {
+  const { values } = parse('eval', argv, {
+    checkpoint: { type: 'string' },
+    episodes: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    knn: { type: 'boolean' },
+    json: { type: 'boolean' },
+    backend: { type: 'string' },
+    data: { type: 'string' },
+  });
+  if (values.help) {
+    console.log(EVAL_HELP);
+    return undefined;
+  }
+  if (!values.checkpoint) throw new UsageError('mann eval needs --checkpoint DIR (a folder with manifest.json). See `mann eval --help`.');
+  return evaluateCheckpoint({
+    checkpoint: resolve(values.checkpoint),
+    episodes: integer('episodes', values.episodes, 1000),
+    batch: integer('batch', values.batch, 16),
+    seed: integer('seed', values.seed, 1, 0),
+    knn: Boolean(values.knn),
+    json: Boolean(values.json),
+    backend: choice('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm'),
+    data: values.data,
+  });
+}
+
+export interface EvaluateCheckpointOptions {
+  checkpoint: string;
+  episodes: number;
+  batch: number;
+  seed: number;
+  knn: boolean;
+  json: boolean;
+  backend: 'wasm' | 'cpu';
+  data?: string;
+}
+
+export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Promise<EvalReport> {
+  const started = Date.now();
+  await useBackend(options.backend);
+  const log = options.json ? () => {} : (message: string) => console.error(message);
+  const { model, training } = await loadCheckpoint(options.checkpoint);
+  const run = training.run as Partial<RunOptions> | undefined;
+  const shots = run?.shots ?? 10;
+  const task = await loadTask({
+    dir: options.data ?? run?.data,
+    imageSize: model.config.imageSize,
+    split: run?.split ?? 'paper',
+    splitSeed: run?.splitSeed ?? 0,
+    augment: false,
+    log,
+  });
+  log(task.describe);
+  const progress = options.json ? undefined : new Progress(options.episodes);
+  const result = evaluateModel(model, {
+    dataset: task.test,
+    episodes: options.episodes,
+    shots,
+    batchSize: options.batch,
+    seed: options.seed,
+    onProgress: (done) => progress?.update(done, 'episodes'),
+  });
+  progress?.done();
+  const report: EvalReport = {
+    checkpoint: options.checkpoint,
+    step: training.step,
+    episodes: options.episodes,
+    seed: options.seed,
+    split: run?.split ?? 'paper',
+    model: { ...model.config },
+    accuracy: result.accuracy.summary(),
+    loss: result.loss,
+    seconds: 0,
+  };
+  if (options.knn) {
+    report.knn = evaluateNearestNeighbour(model.config, { dataset: task.test, episodes: options.episodes, shots, batchSize: options.batch, seed: options.seed }).accuracy.summary();
+  }
+  model.dispose();
+  report.seconds = (Date.now() - started) / 1000;
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(`${model.config.kind} after ${training.step} training batches, ${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`);
+    console.log(formatAccuracyTable(report.accuracy, { label: model.config.kind }));
+    if (report.knn) console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
+  }
+  return report;
+}

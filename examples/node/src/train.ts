@@ -1,0 +1,283 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, type BackendName } from '@mann/backend';
+import { InstanceAccuracy, createRandom, curriculum, formatAccuracyTable, restoreRandom, sampleEpisodes, type Random } from '@mann/episodes';
+import { DivergenceError, MemoryAugmentedNetwork, Trainer, evaluateModel, labelEncodingFor, resolveConfig, type ModelConfig } from '@mann/model';
+import { loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '@mann/model/node';
+import { UsageError, choice, integer, number, parse } from './args';
+import { loadTask, type SplitName } from './data';
+import { Progress, formatDuration } from './progress';
+
+export const TRAIN_HELP = `mann train [options]: train a MANN (or a baseline) on Omniglot episodes
+
+Model (defaults: the paper's)
+  --model mann|lstm|feed-forward   network; lstm and feed-forward are the memoryless baselines (mann)
+  --controller lstm|feed-forward   the MANN's controller (lstm)
+  --addressing lrua|ntm            memory addressing (lrua)
+  --labels one-hot|string          label encoding (one-hot)
+  --ways N                         classes per episode (5)
+  --shots K                        instances per class per episode (10)
+  --units N  --slots N  --width N  --heads N  --decay G   controller units (200), memory 128 x 40, 4 heads, usage decay 0.95
+  --image-size S                   input image side (20)
+  --curriculum                     grow the classes per episode from --ways by 1 every 10,000 episodes (string labels)
+Training
+  --steps N                        total training batches (10000)
+  --batch B                        episodes per batch (16)
+  --optimizer adam|rmsprop         (adam)   --lr X  learning rate (1e-3 for adam, 1e-4 for rmsprop)
+  --clip X                         clip gradients to global norm X, 0 = off (10)
+  --seed N                         seed of weights and episodes (0)
+  --backend wasm|cpu               tfjs backend (wasm)
+Data
+  --data DIR                       folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)
+  --split paper|official           paper: 1200 training / 423 held-out characters (paper)
+  --no-augment                     no rotated classes, no random affine
+Output
+  --out DIR                        run folder: checkpoint/ and metrics.jsonl (runs/<model>-<time>)
+  --resume DIR                     continue the run in DIR (its checkpoint and options) up to --steps
+  --log-every N                    progress line and metrics every N batches (50)
+  --eval-every N                   evaluate on held-out classes every N batches (1000), 0 = never
+  --eval-episodes N                episodes per periodic evaluation (160)
+  --checkpoint-every N             save every N batches (500); Ctrl-C also saves, then exits`;
+
+/** The options of a run, stored in its checkpoint so that --resume needs nothing else. */
+export interface RunOptions {
+  model: Partial<ModelConfig>;
+  shots: number;
+  batch: number;
+  steps: number;
+  optimizer: 'adam' | 'rmsprop';
+  learningRate: number;
+  clipNorm: number;
+  seed: number;
+  backend: BackendName;
+  data?: string;
+  split: SplitName;
+  splitSeed: number;
+  augment: boolean;
+  curriculum: boolean;
+  logEvery: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  checkpointEvery: number;
+}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  controller: { type: 'string' },
+  addressing: { type: 'string' },
+  labels: { type: 'string' },
+  ways: { type: 'string' },
+  shots: { type: 'string' },
+  units: { type: 'string' },
+  slots: { type: 'string' },
+  width: { type: 'string' },
+  heads: { type: 'string' },
+  decay: { type: 'string' },
+  'image-size': { type: 'string' },
+  curriculum: { type: 'boolean' },
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  clip: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  data: { type: 'string' },
+  split: { type: 'string' },
+  'no-augment': { type: 'boolean' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  'log-every': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'eval-episodes': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+} as const;
+
+export function runOptionsFromArgs(values: Record<string, string | boolean | undefined>, base?: RunOptions): RunOptions {
+  const v = values as Record<string, string | undefined>;
+  const optimizer = choice('optimizer', v.optimizer, ['adam', 'rmsprop'] as const, base?.optimizer ?? 'adam');
+  const model: Partial<ModelConfig> = { ...base?.model };
+  if (v.model !== undefined) model.kind = choice('model', v.model, ['mann', 'lstm', 'feed-forward'] as const, 'mann');
+  if (v.controller !== undefined) model.controller = choice('controller', v.controller, ['lstm', 'feed-forward'] as const, 'lstm');
+  if (v.addressing !== undefined) model.addressing = choice('addressing', v.addressing, ['lrua', 'ntm'] as const, 'lrua');
+  if (v.labels !== undefined) model.labels = choice('labels', v.labels, ['one-hot', 'string'] as const, 'one-hot');
+  if (v.ways !== undefined) model.ways = integer('ways', v.ways, 5, 2);
+  if (v.units !== undefined) model.controllerUnits = integer('units', v.units, 200);
+  if (v.slots !== undefined) model.memorySlots = integer('slots', v.slots, 128);
+  if (v.width !== undefined) model.memoryWidth = integer('width', v.width, 40);
+  if (v.heads !== undefined) model.heads = integer('heads', v.heads, 4);
+  if (v.decay !== undefined) model.usageDecay = number('decay', v.decay, 0.95);
+  if (v['image-size'] !== undefined) model.imageSize = integer('image-size', v['image-size'], 20);
+  if (v.seed !== undefined) model.seed = integer('seed', v.seed, 0, 0);
+  return {
+    model,
+    shots: integer('shots', v.shots, base?.shots ?? 10),
+    batch: integer('batch', v.batch, base?.batch ?? 16),
+    steps: integer('steps', v.steps, base?.steps ?? 10000),
+    optimizer,
+    learningRate: number('lr', v.lr, base && base.optimizer === optimizer ? base.learningRate : optimizer === 'adam' ? 1e-3 : 1e-4),
+    clipNorm: number('clip', v.clip, base?.clipNorm ?? 10),
+    seed: integer('seed', v.seed, base?.seed ?? 0, 0),
+    backend: choice('backend', v.backend, ['wasm', 'cpu'] as const, (base?.backend as 'wasm' | 'cpu') ?? 'wasm'),
+    data: v.data ?? base?.data,
+    split: choice('split', v.split, ['paper', 'official'] as const, base?.split ?? 'paper'),
+    splitSeed: base?.splitSeed ?? 0,
+    augment: values['no-augment'] ? false : (base?.augment ?? true),
+    curriculum: Boolean(values.curriculum) || (base?.curriculum ?? false),
+    logEvery: integer('log-every', v['log-every'], base?.logEvery ?? 50),
+    evalEvery: integer('eval-every', v['eval-every'], base?.evalEvery ?? 1000, 0),
+    evalEpisodes: integer('eval-episodes', v['eval-episodes'], base?.evalEpisodes ?? 160),
+    checkpointEvery: integer('checkpoint-every', v['checkpoint-every'], base?.checkpointEvery ?? 500),
+  };
+}
+
+function accuracyRecord(accuracy: InstanceAccuracy, shots: number): Record<string, number> {
+  const record: Record<string, number> = {};
+  for (const row of accuracy.summary([1, 2, 3, 4, 5, 10].filter((k) => k <= shots))) record[row.instance] = row.accuracy;
+  return record;
+}
+
+export async function train(argv: string[]): Promise<void> {
+  const { values } = parse('train', argv, OPTIONS);
+  if (values.help) {
+    console.log(TRAIN_HELP);
+    return;
+  }
+  let options: RunOptions;
+  let runDir: string;
+  if (values.resume) {
+    runDir = resolve(String(values.resume));
+    const manifest = await readCheckpointManifest(join(runDir, 'checkpoint'));
+    const saved = manifest.training.run as RunOptions | undefined;
+    if (!saved) throw new UsageError(`${runDir} has a checkpoint without run options; it was not written by \`mann train\`.`);
+    if (values.model || values.controller || values.addressing || values.labels || values.ways || values.units || values.slots || values.width || values.heads) {
+      throw new UsageError('--resume continues a run with its own model; model options cannot change. Start a new run with --out instead.');
+    }
+    options = runOptionsFromArgs(values, saved);
+  } else {
+    options = runOptionsFromArgs(values);
+    const config = resolveConfig(options.model);
+    runDir = resolve(values.out ? String(values.out) : join('runs', `${config.kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  }
+  const config = resolveConfig(options.model);
+  const backend = await useBackend(options.backend);
+  const log = (message: string) => console.error(message);
+  const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, log });
+  log(task.describe);
+
+  // Restore after the backend is active, so the variables live on it.
+  let trainer: Trainer;
+  let random: Random;
+  if (values.resume) {
+    const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
+    trainer = Trainer.fromCheckpoint(restored, { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm });
+    random = restoreRandom(restored.training.random as number[]);
+    tf.dispose(Object.values(restored.optimizerState));
+    log(`Resuming ${runDir} at step ${trainer.step}.`);
+  } else {
+    trainer = new Trainer(new MemoryAugmentedNetwork(config), { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm });
+    random = createRandom(options.seed);
+  }
+  const model = trainer.model;
+  await mkdir(runDir, { recursive: true });
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  const checkpointDir = join(runDir, 'checkpoint');
+  log(
+    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
+      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}; run folder ${runDir}`,
+  );
+
+  const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
+  const labels = (n: number) => labelEncodingFor({ labels: config.labels, ways: n });
+  const save = async () => {
+    await saveCheckpoint(checkpointDir, model, trainer.trainingState({ random: random.state(), run: options }), trainer.optimizer);
+  };
+
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nInterrupted: saving a checkpoint after this batch (Ctrl-C again to quit without saving)...\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const progress = new Progress(options.steps);
+  let window = new InstanceAccuracy();
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let windowStart = performance.now();
+  try {
+    while (trainer.step < options.steps && !interrupted) {
+      const episodesSeen = trainer.step * options.batch;
+      const n = config.labels === 'one-hot' ? config.ways : ways(episodesSeen);
+      const batch = sampleEpisodes(task.train, { ways: n, shots: options.shots, batchSize: options.batch, labels: labels(n), random });
+      let report;
+      try {
+        report = trainer.trainStep(batch);
+      } catch (error) {
+        if (error instanceof DivergenceError) {
+          throw new Error(`${error.message} The last checkpoint in ${checkpointDir} is intact.`);
+        }
+        throw error;
+      }
+      window.add(batch, report.predictions);
+      windowLoss += report.loss;
+      windowSteps++;
+      const step = trainer.step;
+      if (step % options.logEvery === 0 || step === options.steps) {
+        const seconds = (performance.now() - windowStart) / 1000;
+        const record = {
+          kind: 'train',
+          step,
+          episodes: step * options.batch,
+          loss: windowLoss / windowSteps,
+          accuracy: accuracyRecord(window, options.shots),
+          episodesPerSecond: (windowSteps * options.batch) / seconds,
+          msPerBatch: (seconds * 1000) / windowSteps,
+          ways: n,
+          time: new Date().toISOString(),
+        };
+        await appendFile(metricsPath, `${JSON.stringify(record)}\n`);
+        const acc = record.accuracy;
+        progress.update(
+          step,
+          `loss ${record.loss.toFixed(3)}  acc 1st ${pct(acc[1])} 2nd ${pct(acc[2])} 5th ${pct(acc[5])}${acc[10] !== undefined ? ` 10th ${pct(acc[10])}` : ''}  ${record.episodesPerSecond.toFixed(1)} episodes/s`,
+        );
+        window = new InstanceAccuracy();
+        windowLoss = 0;
+        windowSteps = 0;
+        windowStart = performance.now();
+      }
+      if (options.evalEvery > 0 && step % options.evalEvery === 0) {
+        const result = evaluateModel(model, { dataset: task.test, episodes: options.evalEpisodes, shots: options.shots, batchSize: options.batch, seed: 1 });
+        const record = { kind: 'eval', step, episodes: step * options.batch, loss: result.loss, accuracy: accuracyRecord(result.accuracy, options.shots), evalEpisodes: options.evalEpisodes, time: new Date().toISOString() };
+        await appendFile(metricsPath, `${JSON.stringify(record)}\n`);
+        progress.done();
+        log(`held-out classes after ${step} batches (${options.evalEpisodes} episodes):\n${formatAccuracyTable(result.accuracy.summary())}`);
+        windowStart = performance.now();
+      }
+      if (step % options.checkpointEvery === 0) await save();
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  progress.done();
+  await save();
+  log(
+    interrupted
+      ? `Stopped at step ${trainer.step}; checkpoint saved to ${checkpointDir}. Resume with: mann train --resume ${runDir}`
+      : `Done: ${trainer.step} batches. Checkpoint: ${checkpointDir}; metrics: ${metricsPath}.\n` +
+          `Evaluate with: mann eval --checkpoint ${checkpointDir}; plot with: mann plot --metrics ${metricsPath}`,
+  );
+  model.dispose();
+  trainer.optimizer.dispose();
+}
+
+function pct(x: number | undefined): string {
+  return x === undefined || Number.isNaN(x) ? '  - ' : `${(100 * x).toFixed(1)}%`;
+}
+
+export { formatDuration };
