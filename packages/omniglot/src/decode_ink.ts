@@ -1,4 +1,5 @@
 import { decode } from 'fast-png';
+import { decodeOneBitPng } from './decode_one_bit_png';
 
 /**
  * Decodes a PNG into ink values in [0, 1], row-major (ink = 1 - brightness, so black ink on white paper is 1
@@ -11,6 +12,11 @@ import { decode } from 'fast-png';
  * ```
  */
 export function decodeInk(bytes: Uint8Array, name: string, size: number): Float32Array {
+  return decodeOneBitPng(bytes, name, size) ?? decodeInkWithFastPng(bytes, name, size);
+}
+
+/** `decodeInk` without the 1-bit fast path: fast-png's general decoder, for every PNG kind. */
+export function decodeInkWithFastPng(bytes: Uint8Array, name: string, size: number): Float32Array {
   let png: ReturnType<typeof decode>;
   try {
     png = decode(bytes, { checkCrc: true });

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
+import { decodeInkWithFastPng } from './decode_ink';
+import { decodeOneBitPng } from './decode_one_bit_png';
 import { loadOmniglot } from './node/load_omniglot';
 import { OmniglotDataset } from './omniglot_dataset';
 import { readOmniglotZip } from './read_omniglot_zip';
@@ -121,5 +124,22 @@ describe.skipIf(!haveData)("the authors' small subsets (zips with directory entr
     expect(new Set(set.characters.map((c) => c.alphabet)).size).toBe(alphabets);
     expect(set.characters.every((c) => c.drawers.length === 20)).toBe(true);
     expect(set.characters[0].set).toBe(file.replace(/^images_|\.zip$/g, ''));
+  });
+});
+
+describe.skipIf(!haveData)('the 1-bit fast path', () => {
+  it("decodes every PNG of a small subset exactly as fast-png's general decoder does", () => {
+    const file = 'images_background_small1.zip';
+    const entries = unzipSync(new Uint8Array(readFileSync(join(omniglotDirectory as string, file))));
+    let compared = 0;
+    for (const [path, bytes] of Object.entries(entries)) {
+      if (!path.endsWith('.png')) continue;
+      const fast = decodeOneBitPng(bytes, path, 105);
+      expect(fast, `${path} should take the fast path`).toBeDefined();
+      const general = decodeInkWithFastPng(bytes, path, 105);
+      if (Buffer.compare(Buffer.from(fast!.buffer), Buffer.from(general.buffer)) !== 0) throw new Error(`${path} differs`);
+      compared++;
+    }
+    expect(compared).toBe(2720);
   });
 });

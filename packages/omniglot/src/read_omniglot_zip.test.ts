@@ -90,6 +90,17 @@ describe('readOmniglotZip refuses bad input with a message naming the file', () 
     );
   });
 
+  it('a corrupt 1-bit PNG (the fast path the authors\' files take)', () => {
+    const data = new Uint8Array(14 * 105).fill(0xff);
+    const png = encode({ width: 105, height: 105, data, depth: 1, channels: 1 });
+    const idat = Buffer.from(png).indexOf('IDAT');
+    png[idat + 6] ^= 0x55; // a byte of the IDAT data: its chunk CRC no longer matches
+    const path = 'images_t/A/character01/0001_01.png';
+    expect(() => readOmniglotZip(zipSync({ [path]: png }), { name: 'bits.zip' })).toThrow(
+      `bits.zip: ${path}: not a readable PNG (CRC mismatch in its IDAT chunk)`,
+    );
+  });
+
   it('a PNG that does not decode', () => {
     const entries = { ...good, [firstPath]: new Uint8Array([1, 2, 3, 4]) };
     expect(() => readOmniglotZip(zipEntries(entries), { name: 'bad.zip' })).toThrow(
