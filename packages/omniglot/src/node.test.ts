@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +159,36 @@ describe('downloadOmniglot', () => {
     const dir = syntheticOmniglotDir();
     const paths = await downloadOmniglot(dir, { baseUrl: 'http://127.0.0.1:9/omniglot' });
     expect(paths).toEqual([join(dir, 'images_background.zip'), join(dir, 'images_evaluation.zip')]);
+  });
+
+  it('downloads from a server, refusing HTTP errors and non-zip bodies', async () => {
+    const zip = zipEntries(syntheticEntries());
+    const server = createServer((request, response) => {
+      if (request.url === '/good/images_background.zip' || request.url === '/good/images_evaluation.zip') {
+        response.end(zip);
+      } else if (request.url?.startsWith('/html/')) {
+        response.end('<html>not a zip</html>');
+      } else {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const dir = temporaryDir();
+      await expect(downloadOmniglot(dir, { baseUrl: `${base}/missing` })).rejects.toThrow(
+        `Could not download ${base}/missing/images_background.zip: HTTP 404 Not Found.`,
+      );
+      await expect(downloadOmniglot(dir, { baseUrl: `${base}/html` })).rejects.toThrow(
+        `Downloaded ${base}/html/images_background.zip but it is not a zip archive (22 bytes).`,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+      const paths = await downloadOmniglot(dir, { baseUrl: `${base}/good/` });
+      expect(readdirSync(dir).sort()).toEqual(['images_background.zip', 'images_evaluation.zip']);
+      expect(Buffer.compare(readFileSync(paths[1]), zip)).toBe(0);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 });

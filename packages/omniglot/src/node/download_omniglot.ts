@@ -9,6 +9,8 @@ export const OMNIGLOT_BASE_URL = 'https://raw.githubusercontent.com/brendenlake/
 export interface DownloadOmniglotOptions {
   /** Base URL holding the two zips (default `OMNIGLOT_BASE_URL`). */
   baseUrl?: string;
+  /** Give up on a file after this many milliseconds (default 300,000: the larger zip is ~9 MB). */
+  timeoutMs?: number;
   /** Called with a line of text per file. */
   onProgress?: (message: string) => void;
 }
@@ -27,7 +29,7 @@ const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
  */
 export async function downloadOmniglot(dir?: string, options: DownloadOmniglotOptions = {}): Promise<string[]> {
   const folder = omniglotDir(dir);
-  const { baseUrl = OMNIGLOT_BASE_URL, onProgress = () => {} } = options;
+  const { baseUrl = OMNIGLOT_BASE_URL, timeoutMs = 300_000, onProgress = () => {} } = options;
   const paths: string[] = [];
   for (const name of [ARCHIVE_NAMES.background, ARCHIVE_NAMES.evaluation]) {
     const path = join(folder, name);
@@ -44,17 +46,18 @@ export async function downloadOmniglot(dir?: string, options: DownloadOmniglotOp
       `Download ${name} from https://github.com/brendenlake/omniglot/tree/master/python into ${folder} by hand, ` +
       'or set OMNIGLOT_DIR to a folder that holds it.';
     onProgress(`downloading ${url}`);
-    let response: Response;
+    let bytes: Uint8Array;
     try {
-      response = await fetch(url);
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) {
+        throw new Error(`Could not download ${url}: HTTP ${response.status} ${response.statusText}. ${byHand}`);
+      }
+      bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
+      if ((error as Error).message.startsWith('Could not download')) throw error;
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
       throw new Error(`Could not download ${url} (${cause}); are you offline? ${byHand}`);
     }
-    if (!response.ok) {
-      throw new Error(`Could not download ${url}: HTTP ${response.status} ${response.statusText}. ${byHand}`);
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
     if (!ZIP_SIGNATURE.every((byte, k) => bytes[k] === byte)) {
       throw new Error(`Downloaded ${url} but it is not a zip archive (${bytes.length} bytes). ${byHand}`);
     }
