@@ -1,0 +1,89 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// End-to-end tests of the built CLI (`npm test` builds it first) on the real Omniglot zips.
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const OMNIGLOT_DIR = process.env.OMNIGLOT_DIR;
+if (!OMNIGLOT_DIR) console.warn('SKIPPED: the CLI end-to-end tests need OMNIGLOT_DIR (the folder with the Omniglot zips).');
+
+const TINY = ['--units', '16', '--slots', '16', '--width', '8', '--heads', '1', '--shots', '3', '--batch', '4', '--backend', 'cpu'];
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('mann CLI', () => {
+  it('explains its commands, and rejects unknown options with a pointer to --help', () => {
+    expect(run(['--help']).stdout).toMatch(/Usage: mann <command>/);
+    expect(run(['train', '--help']).stdout).toMatch(/--resume DIR/);
+    const bad = run(['train', '--bogus']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/mann train: Unknown option '--bogus'. See `mann train --help`./);
+    const badValue = run(['train', '--ways', 'five']);
+    expect(badValue.stderr).toMatch(/--ways must be an integer >= 2, got 'five'./);
+  });
+
+  it('names the missing data and the fix', () => {
+    const missing = run(['train', '--data', '/nonexistent-omniglot', ...TINY]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Omniglot not found: missing \/nonexistent-omniglot\/images_background.zip.*OMNIGLOT_DIR.*mann-omniglot download/s);
+  });
+
+  it.skipIf(!OMNIGLOT_DIR)('trains, checkpoints, resumes, evaluates and plots', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mann-cli-')), 'run');
+    const first = run(['train', '--steps', '4', '--log-every', '2', '--eval-every', '4', '--eval-episodes', '8', '--checkpoint-every', '2', '--out', out, ...TINY]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/Done: 4 batches/);
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((r) => `${r.kind}@${r.step}`)).toEqual(['train@2', 'train@4', 'eval@4']);
+    expect(records[0].accuracy['1']).toBeGreaterThanOrEqual(0);
+
+    const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
+    expect(resumed.stderr).toMatch(/Done: 6 batches/);
+
+    const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--backend', 'cpu']);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const report = JSON.parse(evaluation.stdout);
+    expect(report.step).toBe(6);
+    expect(report.accuracy.map((row: { instance: number }) => row.instance)).toEqual([1, 2, 3, 4, 5, 10]);
+    expect(report.knn).toHaveLength(6);
+
+    const plotted = run(['plot', '--metrics', join(out, 'metrics.jsonl')]);
+    expect(plotted.code, plotted.stderr).toBe(0);
+    expect(readFileSync(join(out, 'learning-curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
+  }, 180_000);
+
+  it.skipIf(!OMNIGLOT_DIR)('saves a checkpoint and exits cleanly on Ctrl-C', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mann-cli-')), 'run');
+    const child = spawn(process.execPath, [CLI, 'train', '--steps', '100000', '--log-every', '1', '--out', out, ...TINY], { env: process.env });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // Interrupt once training has written its first metrics.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(out, 'metrics.jsonl'))) {
+          clearInterval(timer);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 100);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error(`exited before training started: ${stderr}`));
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    const stopped = /Stopped at step (\d+); checkpoint saved/.exec(stderr);
+    expect(stopped, stderr).not.toBeNull();
+    const manifest = JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8'));
+    expect(manifest.training.step).toBe(Number(stopped![1]));
+  }, 120_000);
+});

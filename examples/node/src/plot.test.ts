@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { learningCurveSvg, parseMetrics } from './plot';
+import { runOptionsFromArgs } from './train';
+import { imageAsText } from './episode_view';
+
+describe('plot', () => {
+  const lines = [
+    { kind: 'train', step: 50, episodes: 800, loss: 1.6, accuracy: { 1: 0.2, 2: 0.2, 5: 0.2, 10: 0.2 } },
+    { kind: 'train', step: 100, episodes: 1600, loss: 1.2, accuracy: { 1: 0.3, 2: 0.5, 5: 0.6, 10: 0.7 } },
+    { kind: 'eval', step: 100, episodes: 1600, loss: 1.3, accuracy: { 1: 0.3, 2: 0.45, 5: 0.55, 10: 0.65 } },
+  ];
+
+  it('draws one curve per instance, evaluation dots, and the loss', () => {
+    const svg = learningCurveSvg(parseMetrics(lines.map((l) => JSON.stringify(l)).join('\n')), 'test run');
+    expect(svg.match(/<polyline/g)).toHaveLength(5); // 1st, 2nd, 5th, 10th and the loss
+    expect(svg.match(/<circle[^>]*stroke-width="0.7"/g)).toHaveLength(4); // one evaluation, four instances
+    expect(svg).toContain('>test run</text>');
+    expect(svg).toContain('>2nd instance</text>');
+  });
+
+  it('names a broken line of the metrics file', () => {
+    expect(() => parseMetrics(`${JSON.stringify(lines[0])}\n{"kind": "tr`, 'run/metrics.jsonl')).toThrow(
+      'run/metrics.jsonl:2 is not a JSON record; was the file cut short? Remove that line and plot again.',
+    );
+  });
+
+  it('refuses to plot a run with no training records yet', () => {
+    expect(() => learningCurveSvg([])).toThrow('No training records to plot');
+  });
+});
+
+describe('train options', () => {
+  it("defaults to the paper's task and this project's recipe", () => {
+    const options = runOptionsFromArgs({});
+    expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', split: 'paper', augment: true });
+    expect(options.model).toEqual({});
+    expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
+  });
+
+  it('keeps a resumed run\'s options unless told otherwise', () => {
+    const base = runOptionsFromArgs({ units: '64', lr: '0.003', steps: '100' });
+    const resumed = runOptionsFromArgs({ steps: '200' }, base);
+    expect(resumed).toMatchObject({ steps: 200, learningRate: 0.003, model: { controllerUnits: 64 } });
+  });
+});
+
+describe('imageAsText', () => {
+  it('draws ink as full blocks, two characters per pixel', () => {
+    expect(imageAsText([0, 1, 0.5, 0], 2)).toEqual(['  ██', '▒▒  ']);
+  });
+});
