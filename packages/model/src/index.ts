@@ -8,6 +8,7 @@ export type { EpisodeTensors } from './tensors';
 export { Adam, RmsProp, createOptimizer, clipByGlobalNorm } from './optimizers';
 export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './optimizers';
 export { Trainer, DivergenceError } from './trainer';
+export { fastForward, supportsFastPath } from './fast_forward';
 export type { TrainerOptions, StepReport } from './trainer';
 export { evaluateModel, evaluateNearestNeighbour, labelEncodingFor } from './evaluate';
 export type { EvaluationOptions, EvaluationResult } from './evaluate';

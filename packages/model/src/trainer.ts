@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpisodeBatch } from '@mann/episodes';
 import { outputGroups } from './config';
+import { fastForward, supportsFastPath } from './fast_forward';
 import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerName } from './optimizers';
@@ -14,6 +15,12 @@ export interface TrainerOptions {
   learningRate?: number;
   /** Clip gradients to this global L2 norm (default 10); 0 or Infinity turns clipping off. */
   clipNorm?: number;
+  /**
+   * Use `fastForward` (same maths, hand-written gradient, ~10x fewer kernels) when the model supports it: a
+   * MANN with an LSTM controller and LRUA addressing writing its keys. Default true; false forces the plain
+   * `model.forward` path (every op differentiated by tfjs).
+   */
+  fastPath?: boolean;
 }
 
 export interface StepReport {
@@ -37,6 +44,8 @@ export class Trainer {
   readonly optimizer: Optimizer;
   readonly learningRate: number;
   readonly clipNorm: number;
+  /** True when this trainer computes the forward pass and gradients with `fastForward`. */
+  readonly fastPath: boolean;
   /** Updates applied so far. */
   step = 0;
 
@@ -47,6 +56,12 @@ export class Trainer {
     this.clipNorm = options.clipNorm ?? 10;
     if (!(this.clipNorm >= 0)) throw new Error(`Trainer: clipNorm must be >= 0 (0 = no clipping), got ${this.clipNorm}.`);
     this.optimizer = createOptimizer(name, this.learningRate);
+    this.fastPath = (options.fastPath ?? true) && supportsFastPath(model.config);
+  }
+
+  /** The model's logits for a batch, by the fast or the plain path. Call inside `tf.tidy` or a gradient function. */
+  forward(images: tf.Tensor3D, previousLabels: tf.Tensor3D): tf.Tensor3D {
+    return this.fastPath ? fastForward(this.model, images, previousLabels) : this.model.forward(images, previousLabels);
   }
 
   /** A trainer that continues a restored checkpoint: same optimiser, learning rate, clipping, state and step. */
@@ -56,6 +71,7 @@ export class Trainer {
       optimizer: overrides.optimizer ?? saved?.name,
       learningRate: overrides.learningRate ?? saved?.learningRate,
       clipNorm: overrides.clipNorm ?? saved?.clipNorm,
+      fastPath: overrides.fastPath,
     });
     if (!overrides.optimizer || overrides.optimizer === saved?.name) trainer.optimizer.setState(restored.optimizerState);
     trainer.step = restored.training.step;
@@ -104,7 +120,7 @@ export class Trainer {
   evaluateBatch(batch: EpisodeBatch): { loss: number; predictions: Int32Array } {
     const { groups } = outputGroups(this.model.config);
     const input = episodeTensors(batch);
-    const logits = tf.tidy(() => this.model.forward(input.images, input.previousLabels));
+    const logits = tf.tidy(() => this.forward(input.images, input.previousLabels));
     const lossTensor = episodeLoss(logits, input.targets, groups);
     const loss = lossTensor.dataSync()[0];
     const predictions = predictChoices(logits, groups);
@@ -112,12 +128,13 @@ export class Trainer {
     return { loss, predictions };
   }
 
-  private gradients(images: tf.Tensor3D, previousLabels: tf.Tensor3D, targets: tf.Tensor3D, groups: number) {
+  /** Loss, gradients by model variable name, and logits of a batch, without updating (for tests and benchmarks). */
+  gradients(images: tf.Tensor3D, previousLabels: tf.Tensor3D, targets: tf.Tensor3D, groups: number) {
     return tf.tidy(() => {
       let logits: tf.Tensor3D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         // Kept: the gradient engine disposes whatever the forward pass made except its result.
-        logits = tf.keep(this.model.forward(images, previousLabels));
+        logits = tf.keep(this.forward(images, previousLabels));
         return episodeLoss(logits, targets, groups);
       }, Object.values(this.model.variables));
       // variableGrads keys gradients by the engine's variable names; map them back to the model's names.
