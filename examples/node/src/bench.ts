@@ -1,0 +1,349 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, type BackendName } from '@mann/backend';
+import { createRandom, sampleEpisodes, syntheticPatterns, type EpisodeBatch } from '@mann/episodes';
+import { MemoryAugmentedNetwork, Trainer, episodeTensors, labelEncodingFor, supportsFastPath, type ModelConfig } from '@mann/model';
+
+export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
+
+Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, LSTM 200, memory 128 x 40,
+4 heads, LRUA, RMSProp (the PyTorch reference's optimiser). Inputs are synthetic patterns, so no data is needed.
+
+  --backends LIST      comma-separated: wasm,cpu (wasm,cpu)
+  --paths LIST         comma-separated: fast,plain (fast,plain); fast = fastForward, plain = model.forward
+  --batches N          timed training batches per backend and path, after warm-up (5); the median is reported
+  --warmup N           untimed training batches first (1)
+  --steps N            timed inference steps (model.step on the batch of 16) (20)
+  --batch B            episodes per batch (16)   --shots K  instances per class (10): T = 5 x K steps
+  --quick              a quick variant for CI: --batches 2 --warmup 1 --steps 5 --paths fast --backends wasm
+  --ref                also run the PyTorch reference and print the ratio (reference ms / our ms)
+  --ref-iters N        training batches the reference times (10); it runs with OPENBLAS_NUM_THREADS=1 and 2 threads
+  --json               print the figures as one JSON object instead of a table
+
+The reference script is $MANN_TORCH_REF, else ../shared/bench/torch_mann_ref.py beside the repository; the Python is
+$MANN_PYTHON, else /usr/bin/python3. Without python3 or torch, --ref is skipped with a message.`;
+
+/** One measured configuration: a backend and a path. */
+export interface BenchResult {
+  backend: BackendName;
+  path: 'fast' | 'plain';
+  /** Median ms per training batch (forward, backward, clipping, RMSProp update), and every timed batch. */
+  trainMs: number;
+  trainSamplesMs: number[];
+  /** Median ms per inference step (model.step for the whole batch, logits read back). */
+  inferenceStepMs: number;
+  /** Kernel calls in one training batch (tf.profile). */
+  kernelsPerBatch: number;
+  /** tf.memory() peak bytes during one training batch (tf.profile), and process RSS peak so far (MB). */
+  peakTensorBytes: number;
+  peakRssMb: number;
+  loss: number;
+}
+
+export interface BenchReport {
+  machine: { cpus: number; model: string; node: string; load: number[]; tfjs: string };
+  config: { batchSize: number; steps: number; batches: number; warmup: number; inferenceSteps: number };
+  results: BenchResult[];
+  reference?: { ms: number; minMs: number; line: string } | { skipped: string };
+  /** reference ms / our ms, per backend and path, when the reference ran. */
+  ratios?: Record<string, number>;
+}
+
+interface BenchOptions {
+  backends: BackendName[];
+  paths: Array<'fast' | 'plain'>;
+  batches: number;
+  warmup: number;
+  inferenceSteps: number;
+  batchSize: number;
+  shots: number;
+  ref: boolean;
+  refIters: number;
+  json: boolean;
+}
+
+const PAPER: Partial<ModelConfig> = {}; // the defaults are the paper's model
+
+/** `mann bench`: see BENCH_HELP. */
+export async function bench(argv: string[]): Promise<void> {
+  const options = parseBenchArgs(argv);
+  if (!options) {
+    console.log(BENCH_HELP);
+    return;
+  }
+  const log = options.json ? () => {} : (line: string) => console.log(line);
+  const report: BenchReport = {
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      load: loadAverage(),
+      tfjs: tf.version_core,
+    },
+    config: {
+      batchSize: options.batchSize,
+      steps: 5 * options.shots,
+      batches: options.batches,
+      warmup: options.warmup,
+      inferenceSteps: options.inferenceSteps,
+    },
+    results: [],
+  };
+  log(`mann bench: ${options.batchSize} episodes x ${5 * options.shots} steps, LSTM 200, memory 128 x 40, 4 heads, LRUA`);
+  log(`machine: ${report.machine.cpus} cpus (${report.machine.model}), node ${report.machine.node}, load ${report.machine.load.join(' ')}`);
+  const batch = benchBatch(options.batchSize, options.shots);
+  for (const backend of options.backends) {
+    await useBackend(backend);
+    for (const path of options.paths) {
+      const result = await measure(backend, path, batch, options);
+      report.results.push(result);
+      log(
+        `${backend.padEnd(5)} ${path.padEnd(5)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
+          `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
+          `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}`,
+      );
+    }
+  }
+  if (options.ref) {
+    log(`reference: running the PyTorch reference (${options.refIters} batches)...`);
+    report.reference = runReference(options.refIters);
+    if ('skipped' in report.reference) {
+      log(`reference skipped: ${report.reference.skipped}`);
+    } else {
+      log(`reference: ${report.reference.line}`);
+      report.ratios = {};
+      for (const r of report.results) {
+        const ratio = report.reference.ms / r.trainMs;
+        report.ratios[`${r.backend}/${r.path}`] = ratio;
+        log(`ratio ${r.backend}/${r.path}: ${ratio.toFixed(2)} (reference ${report.reference.ms.toFixed(1)} ms / ours ${r.trainMs.toFixed(1)} ms; >= 1 means as fast or faster)`);
+      }
+    }
+  }
+  report.machine.load = loadAverage();
+  if (options.json) console.log(JSON.stringify(report, null, 2));
+  else log(`load average at the end: ${report.machine.load.join(' ')}`);
+}
+
+async function measure(backend: BackendName, path: 'fast' | 'plain', batch: EpisodeBatch, options: BenchOptions): Promise<BenchResult> {
+  const model = new MemoryAugmentedNetwork(PAPER);
+  if (path === 'fast' && !supportsFastPath(model.config)) throw new Error('bench: the paper model should support the fast path');
+  const trainer = new Trainer(model, { optimizer: 'rmsprop', fastPath: path === 'fast' });
+  let peakRss = process.memoryUsage().rss;
+  let loss = NaN;
+  for (let i = 0; i < options.warmup; i++) loss = trainer.trainStep(batch).loss;
+  const samples: number[] = [];
+  for (let i = 0; i < options.batches; i++) {
+    const start = performance.now();
+    loss = trainer.trainStep(batch).loss; // reads the loss back, so the work is done when the clock stops
+    samples.push(performance.now() - start);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  // One more batch under tf.profile, for kernel counts and peak tensor bytes (untimed: profiling slows kernels).
+  const profile = await tf.profile(() => {
+    trainer.trainStep(batch);
+  });
+  const inferenceStepMs = inferenceStep(model, batch, options.inferenceSteps);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const result: BenchResult = {
+    backend,
+    path,
+    trainMs: median(samples),
+    trainSamplesMs: samples,
+    inferenceStepMs,
+    kernelsPerBatch: profile.kernels.length,
+    peakTensorBytes: profile.peakBytes,
+    peakRssMb: peakRss / 2 ** 20,
+    loss,
+  };
+  trainer.optimizer.dispose();
+  model.dispose();
+  return result;
+}
+
+/** Median ms of `count` inference steps of the batch (after 2 untimed), carrying the state as a user would. */
+function inferenceStep(model: MemoryAugmentedNetwork, batch: EpisodeBatch, count: number): number {
+  const input = episodeTensors(batch);
+  const images = tf.unstack(input.images) as tf.Tensor2D[];
+  const labels = tf.unstack(input.previousLabels) as tf.Tensor2D[];
+  let state = model.initialState(batch.batchSize);
+  const samples: number[] = [];
+  for (let i = 0; i < count + 2; i++) {
+    const t = i % batch.steps;
+    const start = performance.now();
+    const next = tf.tidy(() => {
+      const result = model.step(images[t], labels[t], state);
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as ReturnType<MemoryAugmentedNetwork['step']>;
+    next.logits.dataSync();
+    if (i >= 2) samples.push(performance.now() - start);
+    tf.dispose([state as unknown as tf.TensorContainer, next.logits]);
+    state = next.state;
+  }
+  tf.dispose([state as unknown as tf.TensorContainer, images, labels, input as unknown as tf.TensorContainer]);
+  return median(samples);
+}
+
+/** A fixed batch of synthetic 20x20 episodes (5-way, `shots` each), the same on every run. */
+function benchBatch(batchSize: number, shots: number): EpisodeBatch {
+  const patterns = syntheticPatterns({ classes: 50, samplesPerClass: shots, sampleShape: [20, 20], noise: 0.05, seed: 1 });
+  const labels = labelEncodingFor({ labels: 'one-hot', ways: 5 });
+  return sampleEpisodes(patterns, { ways: 5, shots, batchSize, labels, random: createRandom(2) });
+}
+
+/** Runs the PyTorch reference and parses its `ms/batch median=X min=Y`, or says why it could not. */
+function runReference(iterations: number): NonNullable<BenchReport['reference']> {
+  const script = referenceScript();
+  if (!script) {
+    return { skipped: 'reference script not found: set MANN_TORCH_REF or put it at ../shared/bench/torch_mann_ref.py beside the repository' };
+  }
+  const python = process.env.MANN_PYTHON ?? '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error ? `${python} not found (${probe.error.message})` : `torch is not installed for ${python}`;
+    return { skipped: `${why}; install it with: apt-get install -y python3-torch libopenblas0-pthread` };
+  }
+  const run = spawnSync(python, [script, String(iterations), '2'], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    maxBuffer: 1 << 20,
+  });
+  const line = (run.stdout ?? '').trim().split('\n').pop() ?? '';
+  const match = /median=([\d.]+)\s+min=([\d.]+)/.exec(line);
+  if (run.status !== 0 || !match) {
+    return { skipped: `the reference failed (exit ${run.status}): ${(run.stderr ?? '').trim().split('\n').pop() ?? line}` };
+  }
+  return { ms: Number(match[1]), minMs: Number(match[2]), line };
+}
+
+function referenceScript(): string | null {
+  if (process.env.MANN_TORCH_REF) return existsSync(process.env.MANN_TORCH_REF) ? resolve(process.env.MANN_TORCH_REF) : null;
+  const starts = [process.cwd()];
+  try {
+    starts.push(dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    // not an ES module file URL (bundled differently): the working directory is enough
+  }
+  for (const start of starts) {
+    const root = repositoryRoot(start);
+    if (root) {
+      const script = resolve(root, '../shared/bench/torch_mann_ref.py');
+      if (existsSync(script)) return script;
+    }
+  }
+  return null;
+}
+
+/** The nearest folder at or above `start` whose package.json declares workspaces (the monorepo root). */
+function repositoryRoot(start: string): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        if (JSON.parse(readFileSync(file, 'utf8')).workspaces) return dir;
+      } catch {
+        // unreadable package.json: keep looking upwards
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function parseBenchArgs(argv: string[]): BenchOptions | null {
+  const options: BenchOptions = {
+    backends: ['wasm', 'cpu'],
+    paths: ['fast', 'plain'],
+    batches: 5,
+    warmup: 1,
+    inferenceSteps: 20,
+    batchSize: 16,
+    shots: 10,
+    ref: false,
+    refIters: 10,
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`mann bench: ${arg} needs a value. See \`mann bench --help\`.`);
+      return next;
+    };
+    const count = (min: number): number => {
+      const raw = value();
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min) throw new Error(`mann bench: ${arg} must be an integer >= ${min}, got '${raw}'.`);
+      return n;
+    };
+    switch (arg) {
+      case '--help':
+      case '-h':
+        return null;
+      case '--backends':
+        options.backends = list(arg, value(), ['wasm', 'cpu'] as const);
+        break;
+      case '--paths':
+        options.paths = list(arg, value(), ['fast', 'plain'] as const);
+        break;
+      case '--batches':
+        options.batches = count(1);
+        break;
+      case '--warmup':
+        options.warmup = count(0);
+        break;
+      case '--steps':
+        options.inferenceSteps = count(1);
+        break;
+      case '--batch':
+        options.batchSize = count(1);
+        break;
+      case '--shots':
+        options.shots = count(1);
+        break;
+      case '--quick':
+        Object.assign(options, { batches: 2, warmup: 1, inferenceSteps: 5, paths: ['fast'], backends: ['wasm'] });
+        break;
+      case '--ref':
+        options.ref = true;
+        break;
+      case '--ref-iters':
+        options.refIters = count(1);
+        break;
+      case '--json':
+        options.json = true;
+        break;
+      default:
+        throw new Error(`mann bench: unknown option '${arg}'. See \`mann bench --help\`.`);
+    }
+  }
+  return options;
+}
+
+function list<T extends string>(name: string, raw: string, choices: readonly T[]): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !choices.includes(s as T));
+  if (items.length === 0 || bad.length > 0) {
+    throw new Error(`mann bench: ${name} takes a comma-separated list of ${choices.join(', ')}, got '${raw}'.`);
+  }
+  return items as T[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function loadAverage(): number[] {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+}
