@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@mann/backend';
+import { maxAbsDifference, tensorCountAfterSteps } from '@mann/backend/testing';
+import type { ModelConfig } from './config';
+import { fastForward, supportsFastPath } from './fast_forward';
+import { MemoryAugmentedNetwork } from './model';
+import { episodeTensors } from './tensors';
+import { Trainer } from './trainer';
+import { SMALL, smallBatch } from './test_helpers';
+
+// Tolerance for fast vs plain: both compute in float32, the same maths in a different order (the fast path sums
+// in JavaScript doubles and rounds to float32 per array, the plain path rounds after every tfjs kernel). Over
+// T = 12 steps the rounding differences (~6e-8 relative per operation) accumulate to a few 1e-7 relative; the
+// gradients below are of order 1e-2..1e-1, so an absolute 1e-5 (and 1e-4 relative to the largest entry) is
+// ~100x the expected float32 noise, yet 1000x smaller than any real mistake (a dropped term, a wrong sign or
+// a wrong step's state changes a gradient by the size of that term; checked by dropping the write gate's
+// gradient carried to the previous read weights, which moved controller/kernel's gradient by 3.4e-4, 34x the
+// tolerance, and failed these tests on cpu and wasm).
+const TOLERANCE = 1e-5;
+
+const configs: [string, Partial<ModelConfig>][] = [
+  ['one-hot labels, 2 heads', SMALL],
+  // 5 heads: one full block of four and a padded one; 3 heads: a single padded block.
+  ['string labels, 5 heads', { ...SMALL, labels: 'string', heads: 5 }],
+  ['3 heads, usage decay 0.5, forget bias 0', { ...SMALL, heads: 3, usageDecay: 0.5, forgetBias: 0 }],
+];
+
+describe.each(['cpu', 'wasm'] as const)('fastForward on %s', (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+  afterAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it.each(configs)('gives the plain path’s loss, logits and every gradient (%s)', (_, config) => {
+    const model = new MemoryAugmentedNetwork({ ...config, seed: 3 });
+    const fast = new Trainer(model, { fastPath: true });
+    const plain = new Trainer(model, { fastPath: false });
+    expect(fast.fastPath).toBe(true);
+    expect(plain.fastPath).toBe(false);
+    const batch = smallBatch(config);
+    const input = episodeTensors(batch);
+    const groups = config.labels === 'string' ? 5 : 1;
+    const a = plain.gradients(input.images, input.previousLabels, input.targets, groups);
+    const b = fast.gradients(input.images, input.previousLabels, input.targets, groups);
+    expect(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0])).toBeLessThan(TOLERANCE);
+    expect(maxAbsDifference(a.logits, b.logits)).toBeLessThan(TOLERANCE);
+    expect(Object.keys(b.grads).sort()).toEqual(Object.keys(model.variables).sort());
+    for (const name of Object.keys(model.variables)) {
+      const largest = tf.tidy(() => tf.max(tf.abs(a.grads[name])).dataSync()[0]);
+      expect(largest, `${name} has a non-trivial gradient`).toBeGreaterThan(1e-6);
+      const difference = maxAbsDifference(a.grads[name], b.grads[name]);
+      expect(difference, name).toBeLessThan(TOLERANCE);
+      expect(difference, name).toBeLessThan(1e-4 * largest);
+    }
+    tf.dispose([a, b, input] as unknown as tf.TensorContainer);
+    plain.optimizer.dispose();
+    fast.optimizer.dispose();
+    model.dispose();
+  });
+
+  it('trains the same weights as the plain path over 3 updates, without leaking tensors', () => {
+    const fastModel = new MemoryAugmentedNetwork({ ...SMALL, seed: 4 });
+    const plainModel = new MemoryAugmentedNetwork({ ...SMALL, seed: 4 });
+    const fast = new Trainer(fastModel, { optimizer: 'rmsprop', learningRate: 1e-3, fastPath: true });
+    const plain = new Trainer(plainModel, { optimizer: 'rmsprop', learningRate: 1e-3, fastPath: false });
+    const batch = smallBatch(SMALL);
+    const losses: [number, number][] = [];
+    const { afterFirst, afterLast } = tensorCountAfterSteps(() => {
+      losses.push([fast.trainStep(batch).loss, plain.trainStep(batch).loss]);
+    }, 3);
+    expect(afterLast).toBe(afterFirst);
+    for (const [f, p] of losses) expect(Math.abs(f - p)).toBeLessThan(TOLERANCE);
+    // RMSProp's first steps move each weight by ~lr / sqrt(1 - decay) regardless of the gradient's size, so
+    // the weights agree to ~1e-5 only if every gradient had the same sign and similar size.
+    for (const name of Object.keys(fastModel.variables)) {
+      expect(maxAbsDifference(fastModel.variables[name], plainModel.variables[name]), name).toBeLessThan(1e-4);
+    }
+    fast.optimizer.dispose();
+    plain.optimizer.dispose();
+    fastModel.dispose();
+    plainModel.dispose();
+  });
+});
+
+describe('supportsFastPath', () => {
+  it('is off unless asked for', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    expect(new Trainer(model).fastPath).toBe(false);
+    model.dispose();
+  });
+
+  it('accepts the paper’s MANN and refuses the variants it does not implement', () => {
+    expect(supportsFastPath(new MemoryAugmentedNetwork(SMALL).config)).toBe(true);
+    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, writeVector: 'add' })).toBe(false);
+    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, addressing: 'ntm' })).toBe(false);
+    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, controller: 'feed-forward' })).toBe(false);
+    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, kind: 'lstm' })).toBe(false);
+  });
+
+  it('a Trainer falls back to the plain path, and fastForward explains why it cannot run', () => {
+    const model = new MemoryAugmentedNetwork({ ...SMALL, addressing: 'ntm' });
+    expect(new Trainer(model, { fastPath: true }).fastPath).toBe(false);
+    expect(() => fastForward(model, tf.zeros([2, 1, 36]) as tf.Tensor3D, tf.zeros([2, 1, 3]) as tf.Tensor3D)).toThrow(/addressing 'ntm'/);
+    model.dispose();
+  });
+
+  it('validates input shapes', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    expect(() => fastForward(model, tf.zeros([2, 1, 35]) as tf.Tensor3D, tf.zeros([2, 1, 3]) as tf.Tensor3D)).toThrow(/\[T, B, 36\]/);
+    expect(() => fastForward(model, tf.zeros([2, 1, 36]) as tf.Tensor3D, tf.zeros([3, 1, 3]) as tf.Tensor3D)).toThrow(/same T and B/);
+    model.dispose();
+  });
+});
