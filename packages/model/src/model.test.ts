@@ -101,3 +101,35 @@ describe('MemoryAugmentedNetwork', () => {
     expect(() => model.initialState(1)).toThrow('MemoryAugmentedNetwork: this model was disposed.');
   });
 });
+
+describe('training', () => {
+  it.each([
+    ['one-hot labels', SMALL],
+    ['string labels', { ...SMALL, labels: 'string' as const }],
+    ['NTM addressing', { ...SMALL, addressing: 'ntm' as const }],
+  ])('fits a fixed batch with %s (gradients reach every part)', (_, config) => {
+    const model = new MemoryAugmentedNetwork(config);
+    const trainer = new Trainer(model, { learningRate: 1e-2 });
+    const batch = smallBatch(config);
+    const before = trainer.evaluateBatch(batch).loss;
+    for (let i = 0; i < 40; i++) trainer.trainStep(batch);
+    const after = trainer.evaluateBatch(batch).loss;
+    expect(after).toBeLessThan(0.6 * before);
+    model.dispose();
+    trainer.optimizer.dispose();
+  });
+
+  it('stops with a clear error, without updating, when the loss is not finite', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    const trainer = new Trainer(model);
+    model.variables['output/bias'].assign(tf.fill([3], NaN));
+    const kernel = Array.from(model.variables['output/kernel'].dataSync());
+    expect(() => trainer.trainStep(smallBatch())).toThrow(
+      /Training diverged at step 1: loss NaN, gradient norm NaN. The weights were not updated; resume from the last checkpoint with a lower learning rate/,
+    );
+    expect(Array.from(model.variables['output/kernel'].dataSync())).toEqual(kernel);
+    expect(trainer.step).toBe(0);
+    model.dispose();
+    trainer.optimizer.dispose();
+  });
+});
