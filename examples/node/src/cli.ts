@@ -1,4 +1,5 @@
 import { UsageError } from './args';
+import { bench, BENCH_HELP } from './bench';
 import { demo, DEMO_HELP } from './demo';
 import { evaluate, EVAL_HELP } from './eval';
 import { plot, PLOT_HELP } from './plot';
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<unknown>; help
   train: { run: train, help: TRAIN_HELP },
   eval: { run: evaluate, help: EVAL_HELP },
   plot: { run: plot, help: PLOT_HELP },
+  bench: { run: bench, help: BENCH_HELP },
 };
 
 const USAGE = `mann: memory-augmented neural networks (Santoro et al. 2016) on Omniglot, in Node with TensorFlow.js
@@ -18,6 +20,7 @@ Usage: mann <command> [options]     (mann <command> --help for its options)
   train   train a MANN or a baseline, with progress, checkpoints, resume and metrics
   eval    the paper's accuracy-by-instance table of a checkpoint on held-out classes
   plot    learning curves (SVG) from a run's metrics.jsonl
+  bench   speed of a paper-size training batch on wasm and cpu (--ref: against PyTorch)
 
 The Omniglot zips are read from --data, else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot
 (\`npx mann-omniglot download\` fetches them there).`;

@@ -32,7 +32,7 @@ describe('plot', () => {
 describe('train options', () => {
   it("defaults to the paper's task and this project's recipe", () => {
     const options = runOptionsFromArgs({});
-    expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', split: 'paper', augment: true });
+    expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', path: 'fast', split: 'paper', augment: true });
     expect(options.model).toEqual({});
     expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
   });

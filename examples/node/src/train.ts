@@ -28,6 +28,8 @@ Training
   --clip X                         clip gradients to global norm X, 0 = off (10)
   --seed N                         seed of weights and episodes (0)
   --backend wasm|cpu               tfjs backend (wasm)
+  --path fast|plain                fast: the MANN recurrence as one op with hand-written gradients (same maths, several
+                                   times faster; LSTM + LRUA only, other models use plain); plain: every op through tfjs (fast)
 Data
   --data DIR                       folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)
   --split paper|official           paper: 1200 training / 423 held-out characters (paper)
@@ -51,6 +53,7 @@ export interface RunOptions {
   clipNorm: number;
   seed: number;
   backend: BackendName;
+  path: 'fast' | 'plain';
   data?: string;
   split: SplitName;
   splitSeed: number;
@@ -83,6 +86,7 @@ const OPTIONS = {
   clip: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
+  path: { type: 'string' },
   data: { type: 'string' },
   split: { type: 'string' },
   'no-augment': { type: 'boolean' },
@@ -120,6 +124,7 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
     clipNorm: number('clip', v.clip, base?.clipNorm ?? 10),
     seed: integer('seed', v.seed, base?.seed ?? 0, 0),
     backend: choice('backend', v.backend, ['wasm', 'cpu'] as const, (base?.backend as 'wasm' | 'cpu') ?? 'wasm'),
+    path: choice('path', v.path, ['fast', 'plain'] as const, base?.path ?? 'fast'),
     data: v.data ?? base?.data,
     split: choice('split', v.split, ['paper', 'official'] as const, base?.split ?? 'paper'),
     splitSeed: base?.splitSeed ?? 0,
@@ -171,12 +176,12 @@ export async function train(argv: string[]): Promise<void> {
   let random: Random;
   if (values.resume) {
     const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
-    trainer = Trainer.fromCheckpoint(restored, { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm });
+    trainer = Trainer.fromCheckpoint(restored, { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' });
     random = restoreRandom(restored.training.random as number[]);
     tf.dispose(Object.values(restored.optimizerState));
     log(`Resuming ${runDir} at step ${trainer.step}.`);
   } else {
-    trainer = new Trainer(new MemoryAugmentedNetwork(config), { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm });
+    trainer = new Trainer(new MemoryAugmentedNetwork(config), { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' });
     random = createRandom(options.seed);
   }
   const model = trainer.model;
@@ -185,7 +190,7 @@ export async function train(argv: string[]): Promise<void> {
   const checkpointDir = join(runDir, 'checkpoint');
   log(
     `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
-      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}; run folder ${runDir}`,
+      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path; run folder ${runDir}`,
   );
 
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
