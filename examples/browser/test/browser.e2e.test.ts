@@ -10,7 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = resolve(here, '..');
 const DIST = join(EXAMPLE, 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = join(EXAMPLE, 'screenshot.png');
+// The README's screenshot is refreshed only on request (MANN_E2E_UPDATE_SCREENSHOT=1); other runs keep theirs aside.
+const SCREENSHOT = join(EXAMPLE, process.env.MANN_E2E_UPDATE_SCREENSHOT ? 'screenshot.png' : 'test-output/screenshot.png');
 
 // Flags for a sandbox without network or GPU: no background connections (they fail by the dozen offline), and
 // WebGL through SwiftShader, Chromium's software renderer.
