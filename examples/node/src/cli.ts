@@ -2,6 +2,7 @@ import { UsageError } from './args';
 import { bench, BENCH_HELP } from './bench';
 import { demo, DEMO_HELP } from './demo';
 import { evaluate, EVAL_HELP } from './eval';
+import { exportCheckpoint, EXPORT_HELP } from './export';
 import { plot, PLOT_HELP } from './plot';
 import { train, TRAIN_HELP } from './train';
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<unknown>; help
   eval: { run: evaluate, help: EVAL_HELP },
   plot: { run: plot, help: PLOT_HELP },
   bench: { run: bench, help: BENCH_HELP },
+  export: { run: exportCheckpoint, help: EXPORT_HELP },
 };
 
 const USAGE = `mann: memory-augmented neural networks (Santoro et al. 2016) on Omniglot, in Node with TensorFlow.js
@@ -20,6 +22,7 @@ Usage: mann <command> [options]     (mann <command> --help for its options)
   train   train a MANN or a baseline, with progress, checkpoints, resume and metrics
   eval    the paper's accuracy-by-instance table of a checkpoint on held-out classes
   plot    learning curves (SVG) from a run's metrics.jsonl
+  export  a checkpoint without optimiser state, for shipping
   bench   speed of a paper-size training batch on wasm and cpu (--ref: against PyTorch)
 
 The Omniglot zips are read from --data, else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot
