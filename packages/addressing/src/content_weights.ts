@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cosineSimilarity } from './cosine_similarity';
-import { assertRank, assertShape, shapeString } from './validate';
+import { assertRank, assertShape, shapeString } from '@mann/memory';
 
 /**
  * Content-based addressing: w(j) = softmax_j( beta * K(k, M(j)) ), K the cosine similarity.

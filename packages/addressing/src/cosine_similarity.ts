@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShapeMatches } from './validate';
+import { assertRank, assertShapeMatches } from '@mann/memory';
 
 /**
  * Cosine similarity K(k, m) = k . m / (||k|| ||m||) between every key and every memory slot.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape, shapeString } from './validate';
+import { assertRank, assertShape, shapeString } from '@mann/memory';
 
 /**
  * NTM interpolation (Graves et al. 2014): w^g = g * w^c + (1 - g) * w_{t-1}.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank } from './validate';
+import { assertRank } from '@mann/memory';
 
 /**
  * The least-used weights w^lu (Santoro et al. 2016): a 0/1 mask [B, N] marking, in each episode, exactly the

@@ -1,6 +1,6 @@
 // Checks shared by the addressing schemes (internal).
 import type * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape, shapeString } from './validate';
+import { assertRank, assertShape, shapeString } from '@mann/memory';
 
 /** Throws unless `heads` is an integer in 1..slots (`limitToSlots`) or >= 1. */
 export function checkHeads(scheme: string, heads: number, slots: number, limitToSlots: boolean): void {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape, shapeString } from './validate';
+import { assertRank, assertShape, shapeString } from '@mann/memory';
 
 /**
  * NTM sharpening (Graves et al. 2014): w(i) = w~(i)^gamma / sum_j w~(j)^gamma, gamma >= 1.

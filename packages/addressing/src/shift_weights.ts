@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape, shapeString } from './validate';
+import { assertRank, assertShape, shapeString } from '@mann/memory';
 
 /**
  * NTM location shift (Graves et al. 2014): the circular convolution

@@ -8,3 +8,5 @@ export { writeMemory } from './write_memory';
 export { eraseMemory } from './erase_memory';
 export { clearSlots } from './clear_slots';
 export { updateUsage } from './update_usage';
+// Shape checks with messages that name the function and the shapes; shared with @mann/addressing.
+export { assertPositiveInteger, assertRank, assertShape, assertShapeMatches, shapeString } from './validate';

@@ -1,6 +1,6 @@
-// Shared shape checks for this package's functions. Internal: each public function validates its inputs up
-// front with these, so that a wrong shape fails with a message naming the function, the tensor and the shapes
-// instead of deep inside a tfjs kernel.
+// Shape checks shared by the @mann tensor packages (@mann/addressing uses them too). Each public function validates
+// its inputs up front with these, so that a wrong shape fails with a message naming the function, the tensor and the
+// shapes instead of deep inside a tfjs kernel.
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** `[2,128,40]`: a shape as the error messages print it. */
@@ -46,5 +46,13 @@ export function assertShapeMatches(
 export function assertPositiveInteger(fn: string, name: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {
     throw new Error(`${fn}: ${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+/** Throws unless `tensor` is exactly `expected`, naming the function, the tensor and `context` (why). */
+export function assertShape(fn: string, name: string, tensor: tf.Tensor, expected: readonly number[], context: string): void {
+  const ok = tensor.rank === expected.length && expected.every((size, axis) => tensor.shape[axis] === size);
+  if (!ok) {
+    throw new Error(`${fn}: ${name} ${shapeString(tensor.shape)} ${context}: expected ${shapeString(expected)}`);
   }
 }
