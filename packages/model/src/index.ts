@@ -10,6 +10,8 @@ export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './op
 export { Trainer, DivergenceError } from './trainer';
 export { fastForward, supportsFastPath } from './fast_forward';
 export type { TrainerOptions, StepReport } from './trainer';
+export { splitEpisodes, sliceEpisodes } from './shard_episodes';
+export type { EpisodeShard } from './shard_episodes';
 export { evaluateModel, evaluateNearestNeighbour, labelEncodingFor } from './evaluate';
 export type { EvaluationOptions, EvaluationResult } from './evaluate';
 export { nearestNeighbourPredictions } from './knn';

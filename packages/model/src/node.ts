@@ -1,3 +1,5 @@
+export { ParallelTrainer } from './parallel_trainer';
+export type { ParallelTrainerOptions } from './parallel_trainer';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';

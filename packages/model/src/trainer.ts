@@ -68,16 +68,16 @@ export class Trainer {
 
   /** A trainer that continues a restored checkpoint: same optimiser, learning rate, clipping, state and step. */
   static fromCheckpoint(restored: RestoredCheckpoint, overrides: TrainerOptions = {}): Trainer {
-    const saved = restored.training.optimizer;
-    const trainer = new Trainer(restored.model, {
-      optimizer: overrides.optimizer ?? saved?.name,
-      learningRate: overrides.learningRate ?? saved?.learningRate,
-      clipNorm: overrides.clipNorm ?? saved?.clipNorm,
-      fastPath: overrides.fastPath,
-    });
-    if (!overrides.optimizer || overrides.optimizer === saved?.name) trainer.optimizer.setState(restored.optimizerState);
-    trainer.step = restored.training.step;
+    const trainer = new Trainer(restored.model, checkpointOptions(restored, overrides));
+    trainer.restoreProgress(restored, overrides);
     return trainer;
+  }
+
+  /** Takes the optimiser state (unless the optimiser was changed) and the step count from a checkpoint. */
+  protected restoreProgress(restored: RestoredCheckpoint, overrides: TrainerOptions): void {
+    const saved = restored.training.optimizer;
+    if (!overrides.optimizer || overrides.optimizer === saved?.name) this.optimizer.setState(restored.optimizerState);
+    this.step = restored.training.step;
   }
 
   /** What a checkpoint stores about this trainer, plus `extra` (RNG state, metrics...). */
@@ -95,27 +95,47 @@ export class Trainer {
     const input = episodeTensors(batch);
     try {
       const { value, grads, logits } = this.gradients(input.images, input.previousLabels, input.targets, groups);
-      const loss = value.dataSync()[0];
-      const clipping = this.clipNorm > 0 && Number.isFinite(this.clipNorm);
-      const { gradients, norm } = clipByGlobalNorm(grads, clipping ? this.clipNorm : Number.MAX_VALUE);
-      const gradientNorm = norm.dataSync()[0];
-      const predictions = predictChoices(logits, groups);
       try {
-        if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
-          throw new DivergenceError(
-            `Training diverged at step ${this.step + 1}: loss ${loss}, gradient norm ${gradientNorm}. The weights were not ` +
-              `updated; resume from the last checkpoint with a lower learning rate or a smaller clipNorm.`,
-          );
-        }
-        this.optimizer.apply(this.model.variables, gradients);
-        this.step++;
+        const loss = value.dataSync()[0];
+        const predictions = predictChoices(logits, groups);
+        const gradientNorm = this.applyGradients(loss, grads);
+        return { loss, gradientNorm, predictions };
       } finally {
-        tf.dispose([value, logits, norm, grads, gradients] as unknown as tf.TensorContainer);
+        tf.dispose([value, logits, grads] as unknown as tf.TensorContainer);
       }
-      return { loss, gradientNorm, predictions };
     } finally {
       tf.dispose(input as unknown as tf.TensorContainer);
     }
+  }
+
+  /**
+   * The update shared by every trainer: clips `gradients` (by model variable name, of the batch's mean loss
+   * `loss`) to `clipNorm`, checks that the loss and the norm are finite, applies the optimiser and counts the
+   * step. Returns the global gradient norm before clipping. Throws `DivergenceError` without touching the weights
+   * or the optimiser state. `gradients` stay the caller's to dispose.
+   */
+  applyGradients(loss: number, gradients: Record<string, tf.Tensor>): number {
+    const clipping = this.clipNorm > 0 && Number.isFinite(this.clipNorm);
+    const { gradients: clipped, norm } = clipByGlobalNorm(gradients, clipping ? this.clipNorm : Number.MAX_VALUE);
+    try {
+      const gradientNorm = norm.dataSync()[0];
+      if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
+        throw new DivergenceError(
+          `Training diverged at step ${this.step + 1}: loss ${loss}, gradient norm ${gradientNorm}. The weights were not ` +
+            `updated; resume from the last checkpoint with a lower learning rate or a smaller clipNorm.`,
+        );
+      }
+      this.optimizer.apply(this.model.variables, clipped);
+      this.step++;
+      return gradientNorm;
+    } finally {
+      tf.dispose([norm, clipped] as unknown as tf.TensorContainer);
+    }
+  }
+
+  /** Frees the optimiser's state (the model stays the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
   }
 
   /** Loss and predictions of a batch without updating (for evaluation). */
@@ -145,4 +165,15 @@ export class Trainer {
       return { value, grads: named, logits: logits! } as unknown as tf.TensorContainer;
     }) as unknown as { value: tf.Scalar; grads: Record<string, tf.Tensor>; logits: tf.Tensor3D };
   }
+}
+
+/** A restored checkpoint's trainer options, each overridable. */
+export function checkpointOptions(restored: RestoredCheckpoint, overrides: TrainerOptions): TrainerOptions {
+  const saved = restored.training.optimizer;
+  return {
+    optimizer: overrides.optimizer ?? saved?.name,
+    learningRate: overrides.learningRate ?? saved?.learningRate,
+    clipNorm: overrides.clipNorm ?? saved?.clipNorm,
+    fastPath: overrides.fastPath,
+  };
 }
