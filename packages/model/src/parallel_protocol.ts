@@ -45,6 +45,8 @@ export interface WorkerSetup {
   /** Int32Array [ANSWERS, EXITED]. */
   control: SharedArrayBuffer;
   port: MessagePort;
+  /** URL of the compiled worker module, which the bootstrap imports. */
+  script: string;
 }
 
 export interface StepRequest {

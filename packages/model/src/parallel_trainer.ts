@@ -38,6 +38,22 @@ interface WorkerHandle {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
+// Each worker thread starts with this bootstrap, which reports whatever kills the worker before it can answer
+// (a worker file that does not load, an uncaught error): the main thread blocks in Atomics.wait and cannot
+// receive the Worker's 'error' or 'exit' events, so the worker says so through shared memory and its port.
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const control = new Int32Array(workerData.control);
+const report = (message, count) => {
+  try { workerData.port.postMessage({ type: 'error', message }); } catch {}
+  if (count) Atomics.add(control, ${ANSWERS}, 1);
+  Atomics.notify(control, ${ANSWERS});
+};
+process.on('exit', () => { Atomics.store(control, ${EXITED}, 1); Atomics.notify(control, ${ANSWERS}); });
+process.on('uncaughtException', (error) => { report('uncaught error in the worker: ' + (error && error.stack || error), false); process.exit(1); });
+import(workerData.script).catch((error) => report('cannot load the worker ' + workerData.script + ': ' + error.message, true));
+`;
+
 /**
  * A `Trainer` that spreads each batch's episodes over worker threads (Node only), so one update uses several
  * cores. The maths are the single-thread trainer's: each worker returns the gradient of its shard's mean loss,
@@ -111,10 +127,11 @@ export class ParallelTrainer extends Trainer {
         gradients,
         control,
         port: channel.port2,
+        script: script.href,
       };
-      const thread = new Worker(script, { workerData: setup, transferList: [channel.port2] });
-      // A worker's own errors come back as answers; this only keeps an unexpected one from crashing the process
-      // (the main thread then sees the worker's EXITED flag).
+      const thread = new Worker(BOOTSTRAP, { eval: true, workerData: setup, transferList: [channel.port2] });
+      // A worker's errors come back as answers (see BOOTSTRAP); this only keeps the 'error' event from crashing
+      // the process.
       thread.on('error', () => {});
       exits.push(new Promise((resolve) => thread.once('exit', () => resolve())));
       thread.unref();
@@ -238,7 +255,8 @@ export class ParallelTrainer extends Trainer {
       const answered = Atomics.load(handle.control, ANSWERS);
       if (answered >= handle.expected) break;
       if (Atomics.load(handle.control, EXITED) === 1) {
-        this.broken = `worker ${k} exited during ${what}`;
+        const last = receiveMessageOnPort(handle.port)?.message as WorkerAnswer | undefined;
+        this.broken = `worker ${k} exited during ${what}${last?.type === 'error' ? ` (${last.message})` : ''}`;
         throw new Error(`ParallelTrainer: ${this.broken}.`);
       }
       const left = deadline - performance.now();

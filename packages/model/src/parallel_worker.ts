@@ -1,6 +1,7 @@
 // A ParallelTrainer worker: its own tfjs and a copy of the model. For each step it takes the weights from shared
 // memory, computes the gradient of its shard's mean loss and writes it to its shared gradient array. Answers go
-// over a MessagePort that the main thread reads synchronously after an Atomics notification.
+// over a MessagePort that the main thread reads synchronously after an Atomics notification. Loaded by the
+// bootstrap in parallel_trainer.ts, which reports load failures and crashes.
 import { workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@mann/backend';
@@ -10,7 +11,7 @@ import { predictChoices } from './loss';
 import { episodeTensors } from './tensors';
 import { Trainer } from './trainer';
 import type { EpisodeBatch } from '@mann/episodes';
-import { ANSWERS, EXITED, type StepRequest, type WorkerAnswer, type WorkerSetup } from './parallel_protocol';
+import { ANSWERS, type StepRequest, type WorkerAnswer, type WorkerSetup } from './parallel_protocol';
 
 const setup = workerData as WorkerSetup;
 const control = new Int32Array(setup.control);
@@ -69,11 +70,6 @@ setup.port.on('message', (request: StepRequest) => {
   } else {
     answer(reply);
   }
-});
-
-process.on('exit', () => {
-  Atomics.store(control, EXITED, 1);
-  Atomics.notify(control, ANSWERS);
 });
 
 // Not top-level await: this file is also built as CommonJS.
