@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from '@mann/backend';
 import { createRandom, sampleEpisodes, syntheticPatterns, type EpisodeBatch } from '@mann/episodes';
 import { MemoryAugmentedNetwork, Trainer, episodeTensors, labelEncodingFor, supportsFastPath, type ModelConfig } from '@mann/model';
+import { ParallelTrainer } from '@mann/model/node';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
 
@@ -15,6 +16,8 @@ Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, L
 
   --backends LIST      comma-separated: wasm,cpu (wasm,cpu)
   --paths LIST         comma-separated: fast,plain (fast,plain); fast = fastForward, plain = model.forward
+  --workers LIST       comma-separated worker-thread counts (0): 0 = Trainer in the main thread; N >= 1 =
+                       ParallelTrainer (@mann/model/node) splitting each batch's episodes over N workers
   --batches N          timed training batches per backend and path, after warm-up (5); the median is reported
   --warmup N           untimed training batches first (1)
   --steps N            timed inference steps (model.step on the batch of 16) (20)
@@ -31,6 +34,10 @@ $MANN_PYTHON, else /usr/bin/python3. Without python3 or torch, --ref is skipped 
 export interface BenchResult {
   backend: BackendName;
   path: 'fast' | 'plain';
+  /** 0: Trainer in the main thread; N: ParallelTrainer with N worker threads. */
+  workers: number;
+  /** ParallelTrainer only: median ms per batch the main thread spends publishing weights and averaging gradients. */
+  overheadMs?: number;
   /** Median ms per training batch (forward, backward, clipping, RMSProp update), and every timed batch. */
   trainMs: number;
   trainSamplesMs: number[];
@@ -56,6 +63,7 @@ export interface BenchReport {
 interface BenchOptions {
   backends: BackendName[];
   paths: Array<'fast' | 'plain'>;
+  workers: number[];
   batches: number;
   warmup: number;
   inferenceSteps: number;
@@ -99,13 +107,16 @@ export async function bench(argv: string[]): Promise<void> {
   for (const backend of options.backends) {
     await useBackend(backend);
     for (const path of options.paths) {
-      const result = await measure(backend, path, batch, options);
-      report.results.push(result);
-      log(
-        `${backend.padEnd(5)} ${path.padEnd(5)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
-          `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
-          `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}`,
-      );
+      for (const workers of options.workers) {
+        const result = await measure(backend, path, workers, batch, options);
+        report.results.push(result);
+        log(
+          `${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
+            `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
+            `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
+            (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : ''),
+        );
+      }
     }
   }
   if (options.ref) {
@@ -118,8 +129,9 @@ export async function bench(argv: string[]): Promise<void> {
       report.ratios = {};
       for (const r of report.results) {
         const ratio = report.reference.ms / r.trainMs;
-        report.ratios[`${r.backend}/${r.path}`] = ratio;
-        log(`ratio ${r.backend}/${r.path}: ${ratio.toFixed(2)} (reference ${report.reference.ms.toFixed(1)} ms / ours ${r.trainMs.toFixed(1)} ms; >= 1 means as fast or faster)`);
+        const key = r.workers === 0 ? `${r.backend}/${r.path}` : `${r.backend}/${r.path}/${r.workers}w`;
+        report.ratios[key] = ratio;
+        log(`ratio ${key}: ${ratio.toFixed(2)} (reference ${report.reference.ms.toFixed(1)} ms / ours ${r.trainMs.toFixed(1)} ms; >= 1 means as fast or faster)`);
       }
     }
   }
@@ -128,21 +140,30 @@ export async function bench(argv: string[]): Promise<void> {
   else log(`load average at the end: ${report.machine.load.join(' ')}`);
 }
 
-async function measure(backend: BackendName, path: 'fast' | 'plain', batch: EpisodeBatch, options: BenchOptions): Promise<BenchResult> {
+/** How a result is labelled: `1 thread` for Trainer, `N workers` for ParallelTrainer. */
+function label(result: BenchResult): string {
+  return result.workers === 0 ? '1 thread' : `${result.workers} worker${result.workers > 1 ? 's' : ''}`;
+}
+
+async function measure(backend: BackendName, path: 'fast' | 'plain', workers: number, batch: EpisodeBatch, options: BenchOptions): Promise<BenchResult> {
   const model = new MemoryAugmentedNetwork(PAPER);
   if (path === 'fast' && !supportsFastPath(model.config)) throw new Error('bench: the paper model should support the fast path');
-  const trainer = new Trainer(model, { optimizer: 'rmsprop', fastPath: path === 'fast' });
+  const trainerOptions = { optimizer: 'rmsprop' as const, fastPath: path === 'fast' };
+  const trainer = workers === 0 ? new Trainer(model, trainerOptions) : new ParallelTrainer(model, { ...trainerOptions, workers });
   let peakRss = process.memoryUsage().rss;
   let loss = NaN;
   for (let i = 0; i < options.warmup; i++) loss = trainer.trainStep(batch).loss;
   const samples: number[] = [];
+  const overheads: number[] = [];
   for (let i = 0; i < options.batches; i++) {
     const start = performance.now();
     loss = trainer.trainStep(batch).loss; // reads the loss back, so the work is done when the clock stops
     samples.push(performance.now() - start);
+    if (trainer instanceof ParallelTrainer) overheads.push(trainer.lastOverheadMs);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
-  // One more batch under tf.profile, for kernel counts and peak tensor bytes (untimed: profiling slows kernels).
+  // One more batch under tf.profile, for kernel counts and peak tensor bytes (untimed: profiling slows kernels;
+  // for ParallelTrainer it sees only the main thread's kernels: the update, not the workers' forward and backward).
   const profile = await tf.profile(() => {
     trainer.trainStep(batch);
   });
@@ -151,6 +172,8 @@ async function measure(backend: BackendName, path: 'fast' | 'plain', batch: Epis
   const result: BenchResult = {
     backend,
     path,
+    workers,
+    ...(overheads.length > 0 ? { overheadMs: median(overheads) } : {}),
     trainMs: median(samples),
     trainSamplesMs: samples,
     inferenceStepMs,
@@ -159,7 +182,7 @@ async function measure(backend: BackendName, path: 'fast' | 'plain', batch: Epis
     peakRssMb: peakRss / 2 ** 20,
     loss,
   };
-  trainer.optimizer.dispose();
+  trainer.dispose();
   model.dispose();
   return result;
 }
@@ -259,6 +282,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
   const options: BenchOptions = {
     backends: ['wasm', 'cpu'],
     paths: ['fast', 'plain'],
+    workers: [0],
     batches: 5,
     warmup: 1,
     inferenceSteps: 20,
@@ -290,6 +314,9 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
         break;
       case '--paths':
         options.paths = list(arg, value(), ['fast', 'plain'] as const);
+        break;
+      case '--workers':
+        options.workers = counts(arg, value());
         break;
       case '--batches':
         options.batches = count(1);
@@ -332,6 +359,15 @@ function list<T extends string>(name: string, raw: string, choices: readonly T[]
     throw new Error(`mann bench: ${name} takes a comma-separated list of ${choices.join(', ')}, got '${raw}'.`);
   }
   return items as T[];
+}
+
+function counts(name: string, raw: string): number[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const numbers = items.map(Number);
+  if (items.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new Error(`mann bench: ${name} takes a comma-separated list of integers >= 0 (0 = main thread only), got '${raw}'.`);
+  }
+  return numbers;
 }
 
 function median(values: number[]): number {

@@ -56,6 +56,9 @@ export interface StepRequest {
 
 export type WorkerAnswer =
   | { type: 'ready'; fastPath: boolean }
-  /** Gradients are in the shared gradient array; `tensors` is the worker's tf.memory().numTensors after the step. */
-  | { type: 'done'; loss: number; predictions: Int32Array; tensors: number }
+  /**
+   * Gradients are in the shared gradient array; `tensors` is the worker's tf.memory().numTensors after the step,
+   * `ms` the wall-clock time of the step in the worker (weights in, forward, backward, gradients out).
+   */
+  | { type: 'done'; loss: number; predictions: Int32Array; tensors: number; ms: number }
   | { type: 'error'; message: string; stack?: string };

@@ -85,6 +85,8 @@ export class ParallelTrainer extends Trainer {
   readonly timeoutMs: number;
   /** Milliseconds spent in the last step publishing the weights and combining the gradients (main thread). */
   lastOverheadMs = 0;
+  /** Milliseconds each worker spent on its shard in the last step (weights in, forward, backward, gradients out). */
+  lastWorkerMs: number[] = [];
   private readonly handles: WorkerHandle[];
   private readonly slots: VariableSlot[];
   private readonly weights: Float32Array;
@@ -185,6 +187,7 @@ export class ParallelTrainer extends Trainer {
     const combined = new Float32Array(this.parameterTotal);
     const predictions = new Int32Array(steps * batchSize * groups);
     let loss = 0;
+    this.lastWorkerMs = [];
     answers.forEach((answer, k) => {
       if (answer.type !== 'done') throw new Error(`ParallelTrainer: worker ${k} sent '${answer.type}' where a step result was expected.`);
       const [start, end] = ranges[k];
@@ -196,6 +199,7 @@ export class ParallelTrainer extends Trainer {
       const rowLength = (end - start) * groups;
       for (let t = 0; t < steps; t++) predictions.set(answer.predictions.subarray(t * rowLength, (t + 1) * rowLength), (t * batchSize + start) * groups);
       this.handles[k].tensors = answer.tensors;
+      this.lastWorkerMs.push(answer.ms);
     });
     const gradients = tf.tidy(() => {
       const named: Record<string, tf.Tensor> = {};

@@ -48,7 +48,7 @@ function step(request: StepRequest): WorkerAnswer {
       for (const slot of setup.slots) gradients.set(grads[slot.name].dataSync(), slot.offset);
       const loss = value.dataSync()[0];
       const predictions = predictChoices(logits, groups);
-      return { type: 'done', loss, predictions, tensors: -1 };
+      return { type: 'done', loss, predictions, tensors: -1, ms: 0 };
     } finally {
       tf.dispose([value, grads, logits] as unknown as tf.TensorContainer);
     }
@@ -58,6 +58,7 @@ function step(request: StepRequest): WorkerAnswer {
 }
 
 setup.port.on('message', (request: StepRequest) => {
+  const started = performance.now();
   let reply: WorkerAnswer;
   try {
     reply = step(request);
@@ -66,6 +67,7 @@ setup.port.on('message', (request: StepRequest) => {
   }
   if (reply.type === 'done') {
     reply.tensors = tf.memory().numTensors;
+    reply.ms = performance.now() - started;
     answer(reply, [reply.predictions.buffer as ArrayBuffer]);
   } else {
     answer(reply);
