@@ -43,9 +43,11 @@ describe('mann CLI', () => {
     expect(records.map((r) => `${r.kind}@${r.step}`)).toEqual(['train@2', 'train@4', 'eval@4']);
     expect(records[0].accuracy['1']).toBeGreaterThanOrEqual(0);
 
-    const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2']);
+    // Resumed over two worker threads: same run, the batch's episodes split between them.
+    const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2', '--workers', '2']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
+    expect(resumed.stderr).toMatch(/fast path, 2 workers;/);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
 
     const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--backend', 'cpu']);

@@ -5,8 +5,13 @@ export class Progress {
   private readonly tty: boolean;
   private readonly started = Date.now();
 
+  /**
+   * @param total the step the work ends at
+   * @param start the step it starts from (a resumed run's), so the time left is estimated from this run's pace
+   */
   constructor(
     private readonly total: number,
+    private readonly start = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly everyMs = 5000,
   ) {
@@ -22,7 +27,9 @@ export class Progress {
     const filled = Math.round(fraction * width);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const elapsed = (now - this.started) / 1000;
-    const eta = fraction > 0 ? elapsed / fraction - elapsed : NaN;
+    // The pace of this run only: a resumed run has done `start` steps before it began.
+    const doneHere = done - this.start;
+    const eta = doneHere > 0 ? (elapsed / doneHere) * (this.total - done) : NaN;
     const line = `${bar} ${done}/${this.total} ${formatDuration(elapsed)} elapsed, ${Number.isFinite(eta) ? formatDuration(eta) : '?'} left  ${detail}`;
     if (this.tty) this.stream.write(`\r\x1b[2K${line.slice(0, (this.stream.columns ?? 160) - 1)}`);
     else this.stream.write(`${line}\n`);
