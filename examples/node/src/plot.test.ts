@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningCurveSvg, parseMetrics } from './plot';
+import { learningCurveSvg, niceTicks, parseMetrics } from './plot';
 import { runOptionsFromArgs } from './train';
 import { imageAsText } from './episode_view';
 
@@ -16,6 +16,13 @@ describe('plot', () => {
     expect(svg.match(/<circle[^>]*stroke-width="0.7"/g)).toHaveLength(4); // one evaluation, four instances
     expect(svg).toContain('>test run</text>');
     expect(svg).toContain('>2nd instance</text>');
+  });
+
+  it('ends its axes at or above the largest value', () => {
+    expect(niceTicks(1_600_000)).toEqual([0, 500_000, 1_000_000, 1_500_000, 2_000_000]);
+    expect(niceTicks(1.6)).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(niceTicks(1000)).toEqual([0, 200, 400, 600, 800, 1000]);
+    expect(niceTicks(0)).toEqual([0, 1]);
   });
 
   it('names a broken line of the metrics file', () => {

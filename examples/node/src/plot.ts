@@ -15,6 +15,7 @@ interface MetricRecord {
   accuracy: Record<string, number>;
 }
 
+const LEGEND_Y = 412;
 const INSTANCE_COLOURS: Record<string, string> = { '1': '#9e9e9e', '2': '#d62728', '3': '#ff7f0e', '5': '#2ca02c', '10': '#1f77b4' };
 
 /** Parses metrics.jsonl, naming the line of any record that is not JSON. */
@@ -32,13 +33,14 @@ export function parseMetrics(text: string, file = 'metrics'): MetricRecord[] {
     });
 }
 
-function niceTicks(max: number, count = 5): number[] {
-  if (max <= 0) return [0];
+/** Round ticks from 0 whose last one is at or above `max`, so that every point falls inside the axis. */
+export function niceTicks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0, 1];
   const raw = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
-  const ticks = [];
-  for (let v = 0; v <= max + 1e-9; v += step) ticks.push(v);
+  const ticks = [0];
+  while (ticks[ticks.length - 1] < max - 1e-9 * step) ticks.push(Number((ticks.length * step).toPrecision(12)));
   return ticks;
 }
 
@@ -52,7 +54,7 @@ export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning
   const evals = records.filter((r) => r.kind === 'eval');
   if (train.length === 0) throw new Error('No training records to plot: the metrics file has no "kind": "train" line yet.');
   const width = 960;
-  const height = 400;
+  const height = 430;
   const panel = { top: 50, bottom: 340, left: [70, 560], width: 360 };
   const maxEpisodes = Math.max(...records.map((r) => r.episodes));
   const xTicks = niceTicks(maxEpisodes);
@@ -80,21 +82,22 @@ export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning
   };
   axes(0, [0, 0.2, 0.4, 0.6, 0.8, 1], yAcc, 'accuracy by instance', (v) => `${Math.round(v * 100)}%`);
   axes(1, yLossTicks, yLoss, 'training loss (cross-entropy)', (v) => v.toFixed(2));
+  // Smaller dots when there are many evaluations, so that they stay apart.
+  const dotRadius = evals.length > 60 ? 2 : 3.5;
   const instances = Object.keys(INSTANCE_COLOURS).filter((k) => train.some((r) => r.accuracy[k] !== undefined && r.accuracy[k] !== null));
   instances.forEach((k, i) => {
     const points = train.filter((r) => Number.isFinite(r.accuracy[k])).map((r) => `${x(0, r.episodes).toFixed(1)},${yAcc(r.accuracy[k]).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${INSTANCE_COLOURS[k]}" stroke-width="1.5" stroke-opacity="0.8" points="${points.join(' ')}"/>`);
     for (const r of evals) {
-      if (Number.isFinite(r.accuracy[k])) parts.push(`<circle cx="${x(0, r.episodes).toFixed(1)}" cy="${yAcc(r.accuracy[k]).toFixed(1)}" r="3.5" fill="${INSTANCE_COLOURS[k]}" stroke="black" stroke-width="0.7"/>`);
+      if (Number.isFinite(r.accuracy[k])) parts.push(`<circle cx="${x(0, r.episodes).toFixed(1)}" cy="${yAcc(r.accuracy[k]).toFixed(1)}" r="${dotRadius}" fill="${INSTANCE_COLOURS[k]}" stroke="black" stroke-width="0.7"/>`);
     }
-    const ly = panel.top + 14 + i * 16;
-    parts.push(`<line x1="${panel.left[0] + 10}" x2="${panel.left[0] + 30}" y1="${ly}" y2="${ly}" stroke="${INSTANCE_COLOURS[k]}" stroke-width="2"/>`);
-    parts.push(`<text x="${panel.left[0] + 36}" y="${ly + 4}">${ordinal(Number(k))} instance</text>`);
+    // The legend runs in one row under the panels, where it hides no data.
+    const lx = panel.left[0] + i * 110;
+    parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${LEGEND_Y}" y2="${LEGEND_Y}" stroke="${INSTANCE_COLOURS[k]}" stroke-width="2"/>`);
+    parts.push(`<text x="${lx + 26}" y="${LEGEND_Y + 4}">${ordinal(Number(k))} instance</text>`);
   });
-  if (evals.length > 0) {
-    const ly = panel.top + 14 + instances.length * 16;
-    parts.push(`<circle cx="${panel.left[0] + 20}" cy="${ly}" r="3.5" fill="white" stroke="black"/><text x="${panel.left[0] + 36}" y="${ly + 4}">held-out classes</text>`);
-  }
+  const lx = panel.left[0] + instances.length * 110;
+  parts.push(`<text x="${lx}" y="${LEGEND_Y + 4}">lines: training batches${evals.length > 0 ? '; dots: held-out classes' : ''}</text>`);
   const lossPoints = train.filter((r) => Number.isFinite(r.loss)).map((r) => `${x(1, r.episodes).toFixed(1)},${yLoss(r.loss).toFixed(1)}`);
   parts.push(`<polyline fill="none" stroke="#333" stroke-width="1.5" points="${lossPoints.join(' ')}"/>`);
   parts.push('</svg>');
