@@ -29,7 +29,7 @@ Training
   --seed N                         seed of weights and episodes (0)
   --backend wasm|cpu               tfjs backend (wasm)
   --path fast|plain                fast: the MANN recurrence as one op with hand-written gradients (same maths, several
-                                   times faster; LSTM + LRUA only, other models use plain); plain: every op through tfjs (fast)
+                                   times faster; the MANN with LSTM + LRUA, and the LSTM baseline; others use plain); plain: every op through tfjs (fast)
   --workers N                      split each batch's episodes over N worker threads (same maths; about 1.1-1.2x
                                    on 2 cores, see docs/benchmarks.md); 0 = train in the main thread (0)
 Data

@@ -7,9 +7,11 @@ import type { MemoryAugmentedNetwork } from './model';
 
 /**
  * True when `fastForward` can run this configuration: a MANN with an LSTM controller and LRUA addressing that
- * writes its keys (the paper's model, any sizes, one-hot or string labels). Everything else uses the plain path.
+ * writes its keys (the paper's model, any sizes, one-hot or string labels), or the LSTM baseline (no memory).
+ * Everything else uses the plain path.
  */
 export function supportsFastPath(config: ModelConfig): boolean {
+  if (config.kind === 'lstm') return true;
   return config.kind === 'mann' && config.controller === 'lstm' && config.addressing === 'lrua' && config.writeVector === 'key';
 }
 
@@ -36,7 +38,8 @@ export function supportsFastPath(config: ModelConfig): boolean {
  *   are many tiny kernels whose dispatch costs more than their arithmetic;
  * - the recurrence is one `tf.customGrad` op: the tape records one node instead of ~1,800, and its gradient
  *   computes the weight gradients as three large matMuls over all steps.
- * - the output layer [h, r] x W_o + b_o stays ordinary tfjs ops with tfjs' own gradients.
+ * - the output layer [h, r] x W_o + b_o stays ordinary tfjs ops with tfjs' own gradients;
+ * - the LSTM baseline (`kind: 'lstm'`) is the same recurrence with no reads and no memory step.
  *
  * Runs on every backend (cpu, wasm, webgl) and in browsers: it uses only tfjs ops and typed arrays, reading
  * small results back with `dataSync` each step (cheap on cpu and wasm; on webgl each read waits for the GPU, so
@@ -46,7 +49,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const config = model.config;
   if (!supportsFastPath(config)) {
     throw new Error(
-      `fastForward: supports a MANN with an LSTM controller and LRUA addressing writing its keys; this model is ` +
+      `fastForward: supports a MANN with an LSTM controller and LRUA addressing writing its keys, and the LSTM baseline; this model is ` +
         `kind '${config.kind}', controller '${config.controller}', addressing '${config.addressing}', writeVector '${config.writeVector}'. Use model.forward.`,
     );
   }
@@ -60,7 +63,9 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   }
   const [steps, batch] = images.shape;
   const units = config.controllerUnits;
-  const heads = config.heads;
+  // The LSTM baseline is the same recurrence without memory: no reads, no memory step.
+  const hasMemory = config.kind === 'mann';
+  const heads = hasMemory ? config.heads : 0;
   const width = config.memoryWidth;
   const slots = config.memorySlots;
   const readSize = heads * width;
@@ -74,14 +79,14 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const v = model.variables;
 
   const recurrence = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [kernel, bias, memoryKernel, memoryBias] = args as tf.Tensor[];
+    const [kernel, bias, memoryKernel, memoryBias] = args as Array<tf.Tensor | undefined> as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
     // Inputs of all steps at once: [T*B, D+L] x [D+L, 4U] + bias.
     const inputs = tf.reshape(tf.concat([images, previousLabels], 2), [steps * batch, inputSize]) as tf.Tensor2D;
     const inputKernel = tf.slice(kernel, [0, 0], [inputSize, gateSize]) as tf.Tensor2D;
     const recurrentKernel = tf.slice(kernel, [inputSize, 0], [recurrentSize, gateSize]) as tf.Tensor2D;
     const inputGates = tf.add(tf.matMul(inputs, inputKernel), bias);
     const projected = inputGates.dataSync() as Float32Array;
-    const memoryBiasValues = memoryBias.dataSync() as Float32Array;
+    const memoryBiasValues = hasMemory ? (memoryBias!.dataSync() as Float32Array) : new Float32Array(0);
 
     const gates: Float32Array[] = [];
     const cells: Float32Array[] = [new Float32Array(batch * units)];
@@ -105,18 +110,21 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
       lstmCellForward(z, cells[t], batch, units, forgetBias, stepGates, c, h);
       gates.push(stepGates);
       cells.push(c);
-      const parameters = matMulValues(h, [batch, units], memoryKernel as tf.Tensor2D);
-      for (let b = 0; b < batch; b++) {
-        for (let p = 0; p < parameterSize; p++) parameters[b * parameterSize + p] += memoryBiasValues[p];
+      let record = records[t];
+      if (hasMemory) {
+        const parameters = matMulValues(h, [batch, units], memoryKernel as tf.Tensor2D);
+        for (let b = 0; b < batch; b++) {
+          for (let p = 0; p < parameterSize; p++) parameters[b * parameterSize + p] += memoryBiasValues[p];
+        }
+        record = lruaStepForward(parameters, records[t], sizes);
+        records.push(record);
       }
-      const record = lruaStepForward(parameters, records[t], sizes);
-      records.push(record);
       for (let b = 0; b < batch; b++) {
         outputs.set(h.subarray(b * units, (b + 1) * units), (t * batch + b) * (units + readSize));
-        outputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), (t * batch + b) * (units + readSize) + units);
+        if (hasMemory) outputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), (t * batch + b) * (units + readSize) + units);
         if (t + 1 < steps) {
           const row = ((t + 1) * batch + b) * recurrentSize;
-          recurrentInputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), row);
+          if (hasMemory) recurrentInputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), row);
           recurrentInputs.set(h.subarray(b * units, (b + 1) * units), row + readSize);
         }
       }
@@ -127,7 +135,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
     const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
       const outputGradient = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
       const recurrentKernelT = tf.transpose(tf.slice(kernel, [inputSize, 0], [recurrentSize, gateSize])) as tf.Tensor2D;
-      const memoryKernelT = tf.transpose(memoryKernel) as tf.Tensor2D;
+      const memoryKernelT = hasMemory ? (tf.transpose(memoryKernel!) as tf.Tensor2D) : null;
       const dGates = new Float32Array(steps * batch * gateSize);
       const dParameters = new Float32Array(steps * batch * parameterSize);
       const dc = new Float32Array(batch * units);
@@ -143,21 +151,24 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
             dReads[b * readSize + j] = outputGradient[o + units + j] + (fromNext ? fromNext[b * recurrentSize + j] : 0);
           }
         }
-        const stepParameters = dParameters.subarray(t * batch * parameterSize, (t + 1) * batch * parameterSize);
-        lruaStepBackward(dReads, records[t + 1], records[t], carry, sizes, stepParameters);
-        const fromMemory = matMulValues(stepParameters, [batch, parameterSize], memoryKernelT);
+        let fromMemory: Float32Array | null = null;
+        if (memoryKernelT) {
+          const stepParameters = dParameters.subarray(t * batch * parameterSize, (t + 1) * batch * parameterSize);
+          lruaStepBackward(dReads, records[t + 1], records[t], carry, sizes, stepParameters);
+          fromMemory = matMulValues(stepParameters, [batch, parameterSize], memoryKernelT);
+        }
         for (let b = 0; b < batch; b++) {
           const o = (t * batch + b) * rowWidth;
           for (let j = 0; j < units; j++) {
             const i = b * units + j;
-            dh[i] = outputGradient[o + j] + fromMemory[i] + (fromNext ? fromNext[b * recurrentSize + readSize + j] : 0);
+            dh[i] = outputGradient[o + j] + (fromMemory ? fromMemory[i] : 0) + (fromNext ? fromNext[b * recurrentSize + readSize + j] : 0);
           }
         }
         const stepGates = dGates.subarray(t * batch * gateSize, (t + 1) * batch * gateSize);
         lstmCellBackward(dh, dc, gates[t], cells[t + 1], cells[t], batch, units, stepGates);
         fromNext = t > 0 ? matMulValues(stepGates, [batch, gateSize], recurrentKernelT) : null;
       }
-      tf.dispose([recurrentKernelT, memoryKernelT]);
+      tf.dispose(memoryKernelT ? [recurrentKernelT, memoryKernelT] : [recurrentKernelT]);
       return tf.tidy(() => {
         const dZ = tf.tensor2d(dGates, [steps * batch, gateSize]);
         const dP = tf.tensor2d(dParameters, [steps * batch, parameterSize]);
@@ -166,14 +177,15 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
         const hiddenT = tf.transpose(tf.tensor2d(hidden, [steps * batch, units]));
         // Plain (untransposed) matMuls of explicit transposes: the fast kernel on every backend.
         const dKernel = tf.concat([tf.matMul(inputsT, dZ), tf.matMul(recurrentT, dZ)], 0);
-        return [dKernel, tf.sum(dZ, 0), tf.matMul(hiddenT, dP), tf.sum(dP, 0)];
+        return hasMemory ? [dKernel, tf.sum(dZ, 0), tf.matMul(hiddenT, dP), tf.sum(dP, 0)] : [dKernel, tf.sum(dZ, 0)];
       });
     };
     return { value, gradFunc };
   });
 
   return tf.tidy(() => {
-    const hr = recurrence(v['controller/kernel'], v['controller/bias'], v['memory/kernel'], v['memory/bias']) as tf.Tensor2D;
+    const weights = hasMemory ? [v['controller/kernel'], v['controller/bias'], v['memory/kernel'], v['memory/bias']] : [v['controller/kernel'], v['controller/bias']];
+    const hr = recurrence(...weights) as tf.Tensor2D;
     const logits = tf.add(tf.matMul(hr, v['output/kernel']), v['output/bias']);
     return tf.reshape(logits, [steps, batch, model.outputSize]) as tf.Tensor3D;
   });
