@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningCurveSvg, niceTicks, parseMetrics } from './plot';
+import { averageRuns, learningCurveSvg, niceTicks, parseMetrics } from './plot';
 import { runOptionsFromArgs } from './train';
 import { imageAsText } from './episode_view';
 
@@ -23,6 +23,15 @@ describe('plot', () => {
     expect(niceTicks(1.6)).toEqual([0, 0.5, 1, 1.5, 2]);
     expect(niceTicks(1000)).toEqual([0, 200, 400, 600, 800, 1000]);
     expect(niceTicks(0)).toEqual([0, 1]);
+  });
+
+  it('averages a long log into runs of consecutive records', () => {
+    const many = Array.from({ length: 10 }, (_, i) => ({ kind: 'train' as const, step: i + 1, episodes: 16 * (i + 1), loss: i, accuracy: { 1: i / 10 } }));
+    const averaged = averageRuns(many, 4); // runs of 3: steps 1-3, 4-6, 7-9, 10
+    expect(averaged.map((r) => r.step)).toEqual([3, 6, 9, 10]);
+    expect(averaged.map((r) => r.loss)).toEqual([1, 4, 7, 9]);
+    expect(averaged[1].accuracy[1]).toBeCloseTo(0.4, 12);
+    expect(averageRuns(many, 10)).toBe(many);
   });
 
   it('names a broken line of the metrics file', () => {

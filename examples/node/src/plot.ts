@@ -50,7 +50,7 @@ function formatEpisodes(n: number): string {
 
 /** Renders two panels: accuracy by instance (training batches as thin lines, held-out evaluations as dots) and loss. */
 export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning curves'): string {
-  const train = records.filter((r) => r.kind === 'train');
+  const train = averageRuns(records.filter((r) => r.kind === 'train'), MAX_LINE_POINTS);
   const evals = records.filter((r) => r.kind === 'eval');
   if (train.length === 0) throw new Error('No training records to plot: the metrics file has no "kind": "train" line yet.');
   const width = 960;
@@ -102,6 +102,31 @@ export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning
   parts.push(`<polyline fill="none" stroke="#333" stroke-width="1.5" points="${lossPoints.join(' ')}"/>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** More points than a 360-pixel panel can show only make the file larger. */
+const MAX_LINE_POINTS = 400;
+
+/**
+ * At most `limit` records: runs of consecutive records averaged (loss and each instance's accuracy), each placed
+ * at its last record's step. A long run's log (100,000 batches, thousands of records) stays a small image.
+ */
+export function averageRuns(records: MetricRecord[], limit: number): MetricRecord[] {
+  if (records.length <= limit) return records;
+  const size = Math.ceil(records.length / limit);
+  const averaged: MetricRecord[] = [];
+  for (let start = 0; start < records.length; start += size) {
+    const run = records.slice(start, start + size);
+    const mean = (values: number[]) => {
+      const finite = values.filter(Number.isFinite);
+      return finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
+    };
+    const accuracy: Record<string, number> = {};
+    for (const k of Object.keys(run[0].accuracy)) accuracy[k] = mean(run.map((r) => r.accuracy[k]));
+    const last = run[run.length - 1];
+    averaged.push({ kind: last.kind, step: last.step, episodes: last.episodes, loss: mean(run.map((r) => r.loss)), accuracy });
+  }
+  return averaged;
 }
 
 function ordinal(n: number): string {
