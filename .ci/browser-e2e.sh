@@ -2,8 +2,8 @@
 # End-to-end test of examples/browser: builds the page and drives it in headless Chromium (Debian's package,
 # through playwright-core) on webgl (SwiftShader), wasm and cpu. Called by .ci/run; runs alone too:
 #   .ci/browser-e2e.sh
-# Needs the Omniglot zips (OMNIGLOT_DIR, default ../shared/omniglot). Uses MANN_E2E_CHECKPOINT if set, otherwise
-# writes a small untrained checkpoint first (no training: the test checks the page, not the model's accuracy).
+# Needs the Omniglot zips (OMNIGLOT_DIR, default ../shared/omniglot). Uses MANN_E2E_CHECKPOINT if set, else the
+# trained model shipped in checkpoints/omniglot-mann, else writes a small untrained checkpoint first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -44,6 +44,9 @@ npx turbo run build --filter='@mann/example-browser^...' --output-logs=errors-on
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 checkpoint="${MANN_E2E_CHECKPOINT:-}"
+if [ -z "$checkpoint" ] && [ -f checkpoints/omniglot-mann/manifest.json ]; then
+  checkpoint="$(pwd)/checkpoints/omniglot-mann"
+fi
 if [ -z "$checkpoint" ]; then
   checkpoint="$work/checkpoint"
   node examples/browser/scripts/make-checkpoint.mjs "$checkpoint"
