@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { evaluateModel } from '@mann/model';
 import { loadCheckpoint } from '@mann/model/node';
 import { loadTask } from './data';
 import { SHIPPED_CHECKPOINT } from './demo';
+import { evaluateCheckpoint } from './eval';
 
 const OMNIGLOT_DIR = process.env.OMNIGLOT_DIR;
 
@@ -36,4 +38,22 @@ describe('the shipped checkpoint', () => {
       model.dispose();
     }
   }, 120_000);
+
+  // The README's table must be what `mann eval --checkpoint checkpoints/omniglot-mann --episodes 1000` prints: each
+  // figure inside the interval the README states (the evaluation is seeded, so in practice they are equal).
+  it.skipIf(!OMNIGLOT_DIR)("reproduces the README's MANN row", async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith('| **MANN, shipped**'));
+    expect(row, 'the README has a "| **MANN, shipped** ..." row').toBeDefined();
+    const stated = [...row!.matchAll(/(\d+\.\d) ± (\d+\.\d)/g)].map((m) => ({ accuracy: Number(m[1]), interval: Number(m[2]) }));
+    expect(stated).toHaveLength(6);
+    const log = console.log;
+    console.log = () => {}; // the JSON report; the figures are checked below
+    const report = await evaluateCheckpoint({ checkpoint: SHIPPED_CHECKPOINT, episodes: 1000, batch: 16, seed: 1, knn: false, json: true, backend: 'wasm', data: OMNIGLOT_DIR });
+    console.log = log;
+    expect(report.accuracy.map((r) => r.instance)).toEqual([1, 2, 3, 4, 5, 10]);
+    report.accuracy.forEach((measured, i) => {
+      expect(Math.abs(100 * measured.accuracy - stated[i].accuracy), `instance ${measured.instance}: measured ${(100 * measured.accuracy).toFixed(1)}%, README ${stated[i].accuracy}%`).toBeLessThanOrEqual(stated[i].interval);
+    });
+  }, 300_000);
 });
