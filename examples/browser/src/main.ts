@@ -501,7 +501,10 @@ function readyText(): string {
 
 async function start(): Promise<void> {
   wire();
-  const backendChoice = activateBackend(requestedBackend());
+  // The backend must be ready before the checkpoint is validated: that makes tensors, and tensors made while
+  // tfjs is still initialising webgl fail (a race that a slow network or a busy machine wins).
+  setStatus('loading', 'Starting the backend…');
+  await activateBackend(requestedBackend());
   setStatus('loading', 'Loading the checkpoint…');
   try {
     checkpoint = await fetchCheckpoint();
@@ -520,7 +523,6 @@ async function start(): Promise<void> {
   }
   for (const problem of assets.problems.filter((p) => p.includes('OMNIGLOT_DIR'))) notice(problem, 'error');
   fillWays();
-  await backendChoice;
   buildModel();
   if (model && assets.omniglot['images_evaluation.zip']) {
     try {

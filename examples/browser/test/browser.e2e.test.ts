@@ -124,7 +124,8 @@ describe('the browser example, in headless Chromium', () => {
     expect(backend).toBe('webgl');
     expect(await page.textContent('#status-backend')).toMatch(/^webgl \(WebGL \d/);
     // The e2e build carries a checkpoint (see .ci/browser-e2e.sh), so the page must not fall back to fresh weights.
-    expect(await page.textContent('#status-model')).toMatch(/^checkpoint, [\d,]+ training steps/);
+    const notices = await page.textContent('#notices');
+    expect(await page.textContent('#status-model'), `the page's notices: ${notices}`).toMatch(/^checkpoint, [\d,]+ training steps/);
     expect(await page.textContent('#status-text')).toMatch(/Ready: episodes are drawn from .*(659 characters of the evaluation archive|423 held-out characters)/);
   });
 
