@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   lruaInitialRecord,
   lruaStepBackward,
@@ -119,6 +119,28 @@ describe('the WebAssembly LRUA step', () => {
     const direct = lruaStepForwardJs(parameters, lruaInitialRecord(sizes, 1e-6), sizes);
     expect(Array.from(viaSwitch.reads)).toEqual(Array.from(direct.reads));
     expect(Array.from(viaSwitch.memory)).toEqual(Array.from(direct.memory));
+  });
+
+  it('falls back to JavaScript where the module does not compile (as on a browser main thread)', async () => {
+    vi.resetModules();
+    function refuse(): never {
+      throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
+    }
+    vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
+    try {
+      const cell = await import('./fast_lrua_cell');
+      const choice = await import('./fast_lrua_wasm');
+      const sizes = CASES[1];
+      const parameters = randomArray(sizes.batch * (sizes.heads * sizes.width + sizes.heads), random(3), 3);
+      expect(choice.lruaImplementation()).toBe('js');
+      const fallback = cell.lruaStepForward(parameters, cell.lruaInitialRecord(sizes, 1e-6), sizes);
+      expect(Array.from(fallback.reads)).toEqual(Array.from(lruaStepForwardJs(parameters, lruaInitialRecord(sizes, 1e-6), sizes).reads));
+      choice.setLruaImplementation('wasm');
+      expect(() => cell.lruaStepForward(parameters, cell.lruaInitialRecord(sizes, 1e-6), sizes)).toThrow(/'wasm', which cannot run here: RangeError/);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 
   it('is built from assembly/lrua.ts as committed (src/lrua_wasm_bytes.ts is up to date)', async () => {
