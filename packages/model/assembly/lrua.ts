@@ -12,7 +12,7 @@
 
 const EPSILON_SQUARED: f64 = 1e-16;
 
-/** Heads and width rounded up to a multiple of 4 elements. */
+/** A count rounded up to a multiple of 4: whole f32x4 lane groups, 16-byte aligned blocks. */
 // @ts-ignore: decorator
 @inline function padded(x: i32): i32 {
   return (x + 3) & ~3;

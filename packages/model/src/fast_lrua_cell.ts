@@ -72,16 +72,21 @@ export function lruaInitialRecord(sizes: LruaSizes, initialValue: number): LruaS
  * // key tanh(0) = 0, so nothing is written; slot 0 (least used, ties to the lower index) is cleared
  * ```
  *
- * Speed: the loops run over slots outermost and handle the heads four at a time (heads padded with zero rows
- * to a multiple of 4), so each slot's W numbers are loaded once per four heads; that doubles V8's throughput
- * over one head per pass.
+ * Runs {@link lruaStepForwardJs} or the same loops in WebAssembly SIMD (fast_lrua_wasm.ts): see
+ * `setLruaImplementation`.
  */
 export function lruaStepForward(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
   const wasm = activeLruaWasm();
   return wasm ? wasm.forward(parameters, previous, sizes) : lruaStepForwardJs(parameters, previous, sizes);
 }
 
-/** {@link lruaStepForward} in JavaScript (the fallback, and the reference the wasm step is tested against). */
+/**
+ * {@link lruaStepForward} in JavaScript (the fallback, and the reference the wasm step is tested against).
+ *
+ * Speed: the loops run over slots outermost and handle the heads four at a time (heads padded with zero rows
+ * to a multiple of 4), so each slot's W numbers are loaded once per four heads; that doubles V8's throughput
+ * over one head per pass.
+ */
 export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
   const { batch, heads, slots, width, decay } = sizes;
   const keySize = heads * width;

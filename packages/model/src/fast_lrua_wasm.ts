@@ -93,6 +93,7 @@ interface Layout {
 
 const RECORD_FIELDS = ['keys', 'gate', 'leastUsed', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
 
+/** The wasm step behind the API of fast_lrua_cell.ts: copies in, runs the module, copies out. */
 class WasmLrua {
   private layout: Layout | null = null;
 
