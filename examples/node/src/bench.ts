@@ -6,7 +6,17 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from '@mann/backend';
 import { createRandom, sampleEpisodes, syntheticPatterns, type EpisodeBatch } from '@mann/episodes';
-import { MemoryAugmentedNetwork, Trainer, episodeTensors, labelEncodingFor, supportsFastPath, type ModelConfig } from '@mann/model';
+import {
+  MemoryAugmentedNetwork,
+  Trainer,
+  episodeTensors,
+  labelEncodingFor,
+  lruaImplementation,
+  setLruaImplementation,
+  supportsFastPath,
+  type LruaImplementation,
+  type ModelConfig,
+} from '@mann/model';
 import { ParallelTrainer } from '@mann/model/node';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
@@ -18,6 +28,8 @@ Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, L
   --paths LIST         comma-separated: fast,plain (fast,plain); fast = fastForward, plain = model.forward
   --workers LIST       comma-separated worker-thread counts (0): 0 = Trainer in the main thread; N >= 1 =
                        ParallelTrainer (@mann/model/node) splitting each batch's episodes over N workers
+  --lrua LIST          comma-separated: auto,js,wasm ($MANN_LRUA, else auto): the fast path's LRUA memory
+                       step in JavaScript or WebAssembly SIMD (auto = wasm where it runs); workers get it too
   --batches N          timed training batches per backend and path, after warm-up (5); the median is reported
   --warmup N           untimed training batches first (1)
   --steps N            timed inference steps (model.step on the batch of 16) (20)
@@ -36,6 +48,8 @@ export interface BenchResult {
   path: 'fast' | 'plain';
   /** 0: Trainer in the main thread; N: ParallelTrainer with N worker threads. */
   workers: number;
+  /** What the fast path's LRUA memory step ran on (the plain path does not use it). */
+  lrua: 'js' | 'wasm';
   /** ParallelTrainer only: median ms per batch the main thread spends publishing weights and averaging gradients. */
   overheadMs?: number;
   /** Median ms per training batch (forward, backward, clipping, RMSProp update), and every timed batch. */
@@ -63,6 +77,7 @@ export interface BenchReport {
 interface BenchOptions {
   backends: BackendName[];
   paths: Array<'fast' | 'plain'>;
+  lrua: LruaImplementation[];
   workers: number[];
   batches: number;
   warmup: number;
@@ -108,14 +123,17 @@ export async function bench(argv: string[]): Promise<void> {
     await useBackend(backend);
     for (const path of options.paths) {
       for (const workers of options.workers) {
-        const result = await measure(backend, path, workers, batch, options);
-        report.results.push(result);
-        log(
-          `${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
-            `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
-            `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
-            (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : ''),
-        );
+        for (const lrua of options.lrua) {
+          chooseLrua(lrua);
+          const result = await measure(backend, path, workers, batch, options);
+          report.results.push(result);
+          log(
+            `${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} lrua ${result.lrua.padEnd(4)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
+              `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
+              `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
+              (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : ''),
+          );
+        }
       }
     }
   }
@@ -129,7 +147,7 @@ export async function bench(argv: string[]): Promise<void> {
       report.ratios = {};
       for (const r of report.results) {
         const ratio = report.reference.ms / r.trainMs;
-        const key = r.workers === 0 ? `${r.backend}/${r.path}` : `${r.backend}/${r.path}/${r.workers}w`;
+        const key = (r.workers === 0 ? `${r.backend}/${r.path}` : `${r.backend}/${r.path}/${r.workers}w`) + (options.lrua.length > 1 ? `/${r.lrua}` : '');
         report.ratios[key] = ratio;
         log(`ratio ${key}: ${ratio.toFixed(2)} (reference ${report.reference.ms.toFixed(1)} ms / ours ${r.trainMs.toFixed(1)} ms; >= 1 means as fast or faster)`);
       }
@@ -138,6 +156,18 @@ export async function bench(argv: string[]): Promise<void> {
   report.machine.load = loadAverage();
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else log(`load average at the end: ${report.machine.load.join(' ')}`);
+}
+
+/** The LRUA step for this thread and, through MANN_LRUA, for worker threads started after this call. */
+function chooseLrua(lrua: LruaImplementation): void {
+  setLruaImplementation(lrua);
+  process.env.MANN_LRUA = lrua;
+}
+
+/** MANN_LRUA if set (the library reads it too), else 'auto'. */
+function lruaImplementationFromEnvironment(): LruaImplementation {
+  const value = process.env.MANN_LRUA;
+  return value === 'js' || value === 'wasm' ? value : 'auto';
 }
 
 /** How a result is labelled: `1 thread` for Trainer, `N workers` for ParallelTrainer. */
@@ -173,6 +203,7 @@ async function measure(backend: BackendName, path: 'fast' | 'plain', workers: nu
     backend,
     path,
     workers,
+    lrua: lruaImplementation(),
     ...(overheads.length > 0 ? { overheadMs: median(overheads) } : {}),
     trainMs: median(samples),
     trainSamplesMs: samples,
@@ -282,6 +313,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
   const options: BenchOptions = {
     backends: ['wasm', 'cpu'],
     paths: ['fast', 'plain'],
+    lrua: [lruaImplementationFromEnvironment()],
     workers: [0],
     batches: 5,
     warmup: 1,
@@ -314,6 +346,9 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
         break;
       case '--paths':
         options.paths = list(arg, value(), ['fast', 'plain'] as const);
+        break;
+      case '--lrua':
+        options.lrua = list(arg, value(), ['auto', 'js', 'wasm'] as const);
         break;
       case '--workers':
         options.workers = counts(arg, value());

@@ -35,7 +35,8 @@ export function supportsFastPath(config: ModelConfig): boolean {
  *   transposes, taken once per batch: a transposed matMul is far slower than a plain one on wasm);
  * - the LSTM gates and the whole LRUA memory step (least-used mask, write, cosine read, usage) run in plain
  *   JavaScript on Float32Arrays, forward and backward (fast_lstm_cell.ts, fast_lrua_cell.ts): at B = 16 these
- *   are many tiny kernels whose dispatch costs more than their arithmetic;
+ *   are many tiny kernels whose dispatch costs more than their arithmetic; the LRUA step runs in WebAssembly
+ *   SIMD instead where that compiles synchronously (Node, worker threads; fast_lrua_wasm.ts);
  * - the recurrence is one `tf.customGrad` op: the tape records one node instead of ~1,800, and its gradient
  *   computes the weight gradients as three large matMuls over all steps.
  * - the output layer [h, r] x W_o + b_o stays ordinary tfjs ops with tfjs' own gradients;

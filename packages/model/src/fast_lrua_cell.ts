@@ -4,6 +4,9 @@
 // [4 x 40] by [40 x 128] per episode, far too small for a backend kernel to pay its dispatch cost (a wasm
 // BatchMatMul of this size takes as long as this loop), and the plain path needs ~35 such kernels per step
 // forward and ~80 backward. Float32Arrays work in every JavaScript runtime, so the browser keeps this path.
+// Where WebAssembly SIMD compiles (Node, worker threads), lruaStepForward / lruaStepBackward run the same loops
+// in wasm instead (fast_lrua_wasm.ts, assembly/lrua.ts); setLruaImplementation('js') or MANN_LRUA=js keeps these.
+import { activeLruaWasm } from './fast_lrua_wasm';
 
 /** Sizes of one LRUA memory: B episodes, H heads, N slots of width W, usage decay. */
 export interface LruaSizes {
@@ -69,11 +72,22 @@ export function lruaInitialRecord(sizes: LruaSizes, initialValue: number): LruaS
  * // key tanh(0) = 0, so nothing is written; slot 0 (least used, ties to the lower index) is cleared
  * ```
  *
+ * Runs {@link lruaStepForwardJs} or the same loops in WebAssembly SIMD (fast_lrua_wasm.ts): see
+ * `setLruaImplementation`.
+ */
+export function lruaStepForward(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
+  const wasm = activeLruaWasm();
+  return wasm ? wasm.forward(parameters, previous, sizes) : lruaStepForwardJs(parameters, previous, sizes);
+}
+
+/**
+ * {@link lruaStepForward} in JavaScript (the fallback, and the reference the wasm step is tested against).
+ *
  * Speed: the loops run over slots outermost and handle the heads four at a time (heads padded with zero rows
  * to a multiple of 4), so each slot's W numbers are loaded once per four heads; that doubles V8's throughput
  * over one head per pass.
  */
-export function lruaStepForward(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
+export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
   const { batch, heads, slots, width, decay } = sizes;
   const keySize = heads * width;
   const parameterSize = keySize + heads;
@@ -232,6 +246,20 @@ export function lruaZeroCarry(sizes: LruaSizes): LruaCarry {
  * place to the gradients of step t - 1's state. The least-used mask gets no gradient (as in the plain path).
  */
 export function lruaStepBackward(
+  readGradient: Float32Array,
+  record: LruaStepRecord,
+  previous: LruaStepRecord,
+  carry: LruaCarry,
+  sizes: LruaSizes,
+  parameterGradient: Float32Array,
+): void {
+  const wasm = activeLruaWasm();
+  if (wasm) wasm.backward(readGradient, record, previous, carry, sizes, parameterGradient);
+  else lruaStepBackwardJs(readGradient, record, previous, carry, sizes, parameterGradient);
+}
+
+/** {@link lruaStepBackward} in JavaScript (the fallback, and the reference the wasm step is tested against). */
+export function lruaStepBackwardJs(
   readGradient: Float32Array,
   record: LruaStepRecord,
   previous: LruaStepRecord,

@@ -9,6 +9,8 @@ export { Adam, RmsProp, createOptimizer, clipByGlobalNorm } from './optimizers';
 export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './optimizers';
 export { Trainer, DivergenceError } from './trainer';
 export { fastForward, supportsFastPath } from './fast_forward';
+export { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
+export type { LruaImplementation } from './fast_lrua_wasm';
 export type { TrainerOptions, StepReport } from './trainer';
 export { splitEpisodes, sliceEpisodes } from './shard_episodes';
 export type { EpisodeShard } from './shard_episodes';

@@ -1,0 +1,328 @@
+// The LRUA memory step of src/fast_lrua_cell.ts (forward and hand-written backward) in AssemblyScript with
+// WebAssembly SIMD (f32x4), compiled by scripts/lrua-wasm.mjs into src/lrua_wasm_bytes.ts. Same maths and the
+// same loop structure as the JavaScript; read that file's comments for the derivations.
+//
+// Why SIMD over the width W: every heavy loop is "for each slot n, for each head h, over the W numbers of a
+// slot", so four consecutive numbers of a slot (or of a key) go in one f32x4 lane group. The slot rows of the
+// memory (and of its gradient) are copied per episode into blocks whose rows are padded with zeros to a
+// multiple of 4 (`Wp`), so the loops need no scalar tail; the keys and read gradients get padded blocks too.
+// Everything is f32 (the JavaScript accumulates in f64), so results agree to float32 rounding, not exactly.
+//
+// Arguments are byte offsets into this module's memory; the caller (src/fast_lrua_wasm.ts) lays the arrays out.
+
+const EPSILON_SQUARED: f64 = 1e-16;
+
+/** A count rounded up to a multiple of 4: whole f32x4 lane groups, 16-byte aligned blocks. */
+// @ts-ignore: decorator
+@inline function padded(x: i32): i32 {
+  return (x + 3) & ~3;
+}
+
+// @ts-ignore: decorator
+@inline function f32At(base: usize, index: i32): f32 {
+  return load<f32>(base + (<usize>index << 2));
+}
+
+// @ts-ignore: decorator
+@inline function setF32(base: usize, index: i32, value: f32): void {
+  store<f32>(base + (<usize>index << 2), value);
+}
+
+// @ts-ignore: decorator
+@inline function sumLanes(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** rows x width (row-major) -> rows x Wp, the padding zero. */
+function packRows(source: usize, target: usize, rows: i32, width: i32): void {
+  const wp = padded(width);
+  if (wp == width) {
+    memory.copy(target, source, <usize>(rows * width) << 2);
+    return;
+  }
+  memory.fill(target, 0, <usize>(rows * wp) << 2);
+  for (let r = 0; r < rows; r++) memory.copy(target + (<usize>(r * wp) << 2), source + (<usize>(r * width) << 2), <usize>width << 2);
+}
+
+/** rows x Wp -> rows x width (drops the padding). */
+function unpackRows(source: usize, target: usize, rows: i32, width: i32): void {
+  const wp = padded(width);
+  if (wp == width) {
+    memory.copy(target, source, <usize>(rows * width) << 2);
+    return;
+  }
+  for (let r = 0; r < rows; r++) memory.copy(target + (<usize>(r * width) << 2), source + (<usize>(r * wp) << 2), <usize>width << 2);
+}
+
+/** The first free byte after the module's static data: the caller lays its arrays out from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of scratch space `forward` and `backward` need at `scratch` (backward's layout, the larger). */
+export function scratchBytes(heads: i32, slots: i32, width: i32): i32 {
+  const wp = padded(width);
+  // blocks: 3 x [H, Wp], 2 x [N, Wp], 2 x [H, N], [N] floats, then H splatted weights (16 bytes each).
+  return (3 * heads * wp + 2 * slots * wp + 2 * padded(heads * slots) + padded(slots)) * 4 + heads * 16;
+}
+
+/**
+ * One step forward: parameters [B, H*W + H] and the previous record's memory, usage and read weights -> the
+ * new record's arrays (all written in full).
+ */
+export function forward(
+  batch: i32, heads: i32, slots: i32, width: i32, decay: f32,
+  parameters: usize, previousMemory: usize, previousUsage: usize, previousReadWeights: usize,
+  keys: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryOut: usize, keyNorms: usize,
+  slotNorms: usize, similarity: usize, readWeights: usize, usage: usize, reads: usize, scratch: usize,
+): void {
+  const wp = padded(width);
+  const keySize = heads * width;
+  const parameterSize = keySize + heads;
+  const keyBlock = scratch; // [H, Wp]
+  const readBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
+  const memoryBlock = readBlock + (<usize>(heads * wp) << 2); // [N, Wp]
+  const dots = memoryBlock + (<usize>(slots * wp) << 2); // [H, N]
+  const chosen = dots + (<usize>padded(heads * slots) << 2); // [N] flags
+  const splats = chosen + (<usize>padded(slots) << 2); // [H] v128
+  for (let b = 0; b < batch; b++) {
+    const po = b * parameterSize;
+    const ko = b * keySize;
+    const so = b * slots;
+    const wo = b * heads * slots;
+    memory.fill(keyBlock, 0, <usize>(heads * wp) << 2);
+    for (let h = 0; h < heads; h++) {
+      for (let w = 0; w < width; w++) {
+        const k = Mathf.tanh(f32At(parameters, po + h * width + w));
+        setF32(keys, ko + h * width + w, k);
+        setF32(keyBlock, h * wp + w, k);
+      }
+      setF32(gate, b * heads + h, 1 / (1 + Mathf.exp(-f32At(parameters, po + keySize + h))));
+    }
+    // The `heads` least-used slots of the previous usage, ties to the lower index.
+    memory.fill(chosen, 0, <usize>slots << 2);
+    memory.fill(leastUsed + (<usize>so << 2), 0, <usize>slots << 2);
+    for (let pick = 0; pick < heads; pick++) {
+      let best = -1;
+      let bestValue = Infinity;
+      for (let n = 0; n < slots; n++) {
+        const value = f32At(previousUsage, so + n);
+        if (load<i32>(chosen + (<usize>n << 2)) == 0 && (best < 0 || value < bestValue)) {
+          best = n;
+          bestValue = value;
+        }
+      }
+      store<i32>(chosen + (<usize>best << 2), 1);
+      setF32(leastUsed, so + best, 1);
+    }
+    for (let h = 0; h < heads; h++) {
+      const s = f32At(gate, b * heads + h);
+      const row = wo + h * slots;
+      for (let n = 0; n < slots; n++) {
+        setF32(writeWeights, row + n, s * f32At(previousReadWeights, row + n) + (1 - s) * f32At(leastUsed, so + n));
+      }
+    }
+    packRows(previousMemory + (<usize>(b * slots * width) << 2), memoryBlock, slots, width);
+    // Per slot: clear if least used, add sum_h w^w_h(n) k_h, then its norm and its dot with every key.
+    for (let n = 0; n < slots; n++) {
+      const keep = f32x4.splat(1 - f32At(leastUsed, so + n));
+      const slot = memoryBlock + (<usize>(n * wp) << 2);
+      for (let h = 0; h < heads; h++) v128.store(splats + (<usize>h << 4), f32x4.splat(f32At(writeWeights, wo + h * slots + n)));
+      let squares = f32x4.splat(0);
+      for (let v = 0; v < wp; v += 4) {
+        let m = f32x4.mul(v128.load(slot + (<usize>v << 2)), keep);
+        for (let h = 0; h < heads; h++) {
+          m = f32x4.add(m, f32x4.mul(v128.load(splats + (<usize>h << 4)), v128.load(keyBlock + (<usize>(h * wp + v) << 2))));
+        }
+        v128.store(slot + (<usize>v << 2), m);
+        squares = f32x4.add(squares, f32x4.mul(m, m));
+      }
+      setF32(slotNorms, so + n, <f32>Math.sqrt(<f64>sumLanes(squares) + EPSILON_SQUARED));
+      for (let h = 0; h < heads; h++) {
+        let dot = f32x4.splat(0);
+        const key = keyBlock + (<usize>(h * wp) << 2);
+        for (let v = 0; v < wp; v += 4) dot = f32x4.add(dot, f32x4.mul(v128.load(key + (<usize>v << 2)), v128.load(slot + (<usize>v << 2))));
+        setF32(dots, h * slots + n, sumLanes(dot));
+      }
+    }
+    // Cosine similarity and softmax over slots, per head.
+    for (let h = 0; h < heads; h++) {
+      let squares: f32 = 0;
+      for (let w = 0; w < width; w++) squares += f32At(keyBlock, h * wp + w) * f32At(keyBlock, h * wp + w);
+      const keyNorm = <f32>Math.sqrt(<f64>squares + EPSILON_SQUARED);
+      setF32(keyNorms, b * heads + h, keyNorm);
+      const row = wo + h * slots;
+      let largest: f32 = -Infinity;
+      for (let n = 0; n < slots; n++) {
+        const cosine = f32At(dots, h * slots + n) / (keyNorm * f32At(slotNorms, so + n));
+        setF32(similarity, row + n, cosine);
+        if (cosine > largest) largest = cosine;
+      }
+      let total: f32 = 0;
+      for (let n = 0; n < slots; n++) {
+        const e = Mathf.exp(f32At(similarity, row + n) - largest);
+        setF32(readWeights, row + n, e);
+        total += e;
+      }
+      for (let n = 0; n < slots; n++) setF32(readWeights, row + n, f32At(readWeights, row + n) / total);
+    }
+    // Read: r_h = sum_n w^r_h(n) M(n).
+    memory.fill(readBlock, 0, <usize>(heads * wp) << 2);
+    for (let n = 0; n < slots; n++) {
+      const slot = memoryBlock + (<usize>(n * wp) << 2);
+      for (let h = 0; h < heads; h++) {
+        const a = f32x4.splat(f32At(readWeights, wo + h * slots + n));
+        const read = readBlock + (<usize>(h * wp) << 2);
+        for (let v = 0; v < wp; v += 4) {
+          const at = read + (<usize>v << 2);
+          v128.store(at, f32x4.add(v128.load(at), f32x4.mul(a, v128.load(slot + (<usize>v << 2)))));
+        }
+      }
+    }
+    unpackRows(readBlock, reads + (<usize>ko << 2), heads, width);
+    unpackRows(memoryBlock, memoryOut + (<usize>(b * slots * width) << 2), slots, width);
+    // Usage: decay w^u_{t-1} + sum_h w^r_h + sum_h w^w_h.
+    for (let n = 0; n < slots; n++) {
+      let sum = decay * f32At(previousUsage, so + n);
+      for (let h = 0; h < heads; h++) sum += f32At(readWeights, wo + h * slots + n) + f32At(writeWeights, wo + h * slots + n);
+      setF32(usage, so + n, sum);
+    }
+  }
+}
+
+/**
+ * One step backward: dL/dreads [B, H, W], the step's record and the previous read weights -> dL/dparameters
+ * [B, H*W + H]; the carry (dL/dM [B, N, W], dL/dw^u [B, N], dL/dw^r [B, H, N]) is updated in place.
+ */
+export function backward(
+  batch: i32, heads: i32, slots: i32, width: i32, decay: f32,
+  readGradient: usize, keys: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryIn: usize,
+  keyNorms: usize, slotNorms: usize, similarity: usize, readWeights: usize, previousReadWeights: usize,
+  carryMemory: usize, carryUsage: usize, carryReadWeights: usize, parameterGradient: usize, scratch: usize,
+): void {
+  const wp = padded(width);
+  const keySize = heads * width;
+  const parameterSize = keySize + heads;
+  const keyBlock = scratch; // [H, Wp]
+  const readGradientBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
+  const dKeyBlock = readGradientBlock + (<usize>(heads * wp) << 2); // [H, Wp]
+  const memoryBlock = dKeyBlock + (<usize>(heads * wp) << 2); // [N, Wp]
+  const dMemoryBlock = memoryBlock + (<usize>(slots * wp) << 2); // [N, Wp]
+  const dots = dMemoryBlock + (<usize>(slots * wp) << 2); // [H, N]
+  const weightBlock = dots + (<usize>padded(heads * slots) << 2); // [H, N]
+  const dSlotNorms = weightBlock + (<usize>padded(heads * slots) << 2); // [N]
+  const splats = dSlotNorms + (<usize>padded(slots) << 2); // [H] v128
+  for (let b = 0; b < batch; b++) {
+    const ko = b * keySize;
+    const so = b * slots;
+    const wo = b * heads * slots;
+    const mo = <usize>(b * slots * width) << 2;
+    packRows(keys + (<usize>ko << 2), keyBlock, heads, width);
+    packRows(readGradient + (<usize>ko << 2), readGradientBlock, heads, width);
+    packRows(memoryIn + mo, memoryBlock, slots, width);
+    packRows(carryMemory + mo, dMemoryBlock, slots, width);
+    memory.fill(dKeyBlock, 0, <usize>(heads * wp) << 2);
+    memory.fill(dSlotNorms, 0, <usize>slots << 2);
+    // Read: dw^r(h, n) gets dr_h . M(n); dM(n) += sum_h w^r(h, n) dr_h.
+    for (let n = 0; n < slots; n++) {
+      const slot = memoryBlock + (<usize>(n * wp) << 2);
+      const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+      for (let h = 0; h < heads; h++) {
+        v128.store(splats + (<usize>h << 4), f32x4.splat(f32At(readWeights, wo + h * slots + n)));
+        const gradient = readGradientBlock + (<usize>(h * wp) << 2);
+        let dot = f32x4.splat(0);
+        for (let v = 0; v < wp; v += 4) dot = f32x4.add(dot, f32x4.mul(v128.load(gradient + (<usize>v << 2)), v128.load(slot + (<usize>v << 2))));
+        setF32(dots, h * slots + n, sumLanes(dot));
+      }
+      for (let v = 0; v < wp; v += 4) {
+        let dm = v128.load(dSlot + (<usize>v << 2));
+        for (let h = 0; h < heads; h++) {
+          dm = f32x4.add(dm, f32x4.mul(v128.load(splats + (<usize>h << 4)), v128.load(readGradientBlock + (<usize>(h * wp + v) << 2))));
+        }
+        v128.store(dSlot + (<usize>v << 2), dm);
+      }
+    }
+    // Softmax, then cosine = dot / (|k| |m|): dL/ddot into weightBlock, norm gradients aside.
+    for (let h = 0; h < heads; h++) {
+      const row = wo + h * slots;
+      let inner: f32 = 0;
+      for (let n = 0; n < slots; n++) {
+        const dRead = f32At(dots, h * slots + n) + f32At(carryReadWeights, row + n) + f32At(carryUsage, so + n);
+        setF32(dots, h * slots + n, dRead);
+        inner += f32At(readWeights, row + n) * dRead;
+      }
+      const keyNorm = f32At(keyNorms, b * heads + h);
+      let dKeyNorm: f32 = 0;
+      for (let n = 0; n < slots; n++) {
+        const ds = f32At(readWeights, row + n) * (f32At(dots, h * slots + n) - inner);
+        const scaled = ds * f32At(similarity, row + n);
+        dKeyNorm -= scaled / keyNorm;
+        setF32(dSlotNorms, n, f32At(dSlotNorms, n) - scaled / f32At(slotNorms, so + n));
+        setF32(weightBlock, h * slots + n, ds / (keyNorm * f32At(slotNorms, so + n)));
+      }
+      const factor = f32x4.splat(dKeyNorm / keyNorm);
+      const key = keyBlock + (<usize>(h * wp) << 2);
+      const dKey = dKeyBlock + (<usize>(h * wp) << 2);
+      for (let v = 0; v < wp; v += 4) {
+        const at = dKey + (<usize>v << 2);
+        v128.store(at, f32x4.add(v128.load(at), f32x4.mul(factor, v128.load(key + (<usize>v << 2)))));
+      }
+    }
+    // dk_h += sum_n ddot(h, n) M(n); dM(n) += sum_h ddot(h, n) k_h + (d|m| / |m|) M(n).
+    for (let n = 0; n < slots; n++) {
+      const slot = memoryBlock + (<usize>(n * wp) << 2);
+      const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+      const scale = f32x4.splat(f32At(dSlotNorms, n) / f32At(slotNorms, so + n));
+      for (let h = 0; h < heads; h++) v128.store(splats + (<usize>h << 4), f32x4.splat(f32At(weightBlock, h * slots + n)));
+      for (let v = 0; v < wp; v += 4) {
+        const m = v128.load(slot + (<usize>v << 2));
+        let dm = f32x4.add(v128.load(dSlot + (<usize>v << 2)), f32x4.mul(scale, m));
+        for (let h = 0; h < heads; h++) {
+          const a = v128.load(splats + (<usize>h << 4));
+          const at = (<usize>(h * wp + v) << 2);
+          v128.store(dKeyBlock + at, f32x4.add(v128.load(dKeyBlock + at), f32x4.mul(a, m)));
+          dm = f32x4.add(dm, f32x4.mul(a, v128.load(keyBlock + at)));
+        }
+        v128.store(dSlot + (<usize>v << 2), dm);
+      }
+    }
+    // Write: dw^w(h, n) = dw^u(n) + dM(n) . k_h; dk_h += sum_n w^w(h, n) dM(n); cleared slots pass no gradient.
+    for (let n = 0; n < slots; n++) {
+      const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+      for (let h = 0; h < heads; h++) {
+        const a = f32x4.splat(f32At(writeWeights, wo + h * slots + n));
+        const key = keyBlock + (<usize>(h * wp) << 2);
+        const dKey = dKeyBlock + (<usize>(h * wp) << 2);
+        let dot = f32x4.splat(0);
+        for (let v = 0; v < wp; v += 4) {
+          const dm = v128.load(dSlot + (<usize>v << 2));
+          dot = f32x4.add(dot, f32x4.mul(dm, v128.load(key + (<usize>v << 2))));
+          const at = dKey + (<usize>v << 2);
+          v128.store(at, f32x4.add(v128.load(at), f32x4.mul(a, dm)));
+        }
+        setF32(dots, h * slots + n, sumLanes(dot));
+      }
+      const keep = f32x4.splat(1 - f32At(leastUsed, so + n));
+      for (let v = 0; v < wp; v += 4) v128.store(dSlot + (<usize>v << 2), f32x4.mul(keep, v128.load(dSlot + (<usize>v << 2))));
+    }
+    unpackRows(dMemoryBlock, carryMemory + mo, slots, width);
+    // w^w = s w^r_{t-1} + (1 - s) w^lu: ds_h = sum_n dw^w (w^r_{t-1} - w^lu); carried dw^r_{t-1} = s dw^w.
+    for (let h = 0; h < heads; h++) {
+      const row = wo + h * slots;
+      const s = f32At(gate, b * heads + h);
+      let dGate: f32 = 0;
+      for (let n = 0; n < slots; n++) {
+        const dWrite = f32At(carryUsage, so + n) + f32At(dots, h * slots + n);
+        dGate += dWrite * (f32At(previousReadWeights, row + n) - f32At(leastUsed, so + n));
+        setF32(carryReadWeights, row + n, s * dWrite);
+      }
+      setF32(parameterGradient, b * parameterSize + keySize + h, dGate * s * (1 - s));
+      for (let w = 0; w < width; w++) {
+        const k = f32At(keyBlock, h * wp + w);
+        setF32(parameterGradient, b * parameterSize + h * width + w, f32At(dKeyBlock, h * wp + w) * (1 - k * k));
+      }
+    }
+    // Usage decays into step t - 1.
+    for (let n = 0; n < slots; n++) setF32(carryUsage, so + n, f32At(carryUsage, so + n) * decay);
+  }
+}

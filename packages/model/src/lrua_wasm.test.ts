@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  lruaInitialRecord,
+  lruaStepBackward,
+  lruaStepBackwardJs,
+  lruaStepForward,
+  lruaStepForwardJs,
+  lruaZeroCarry,
+  type LruaCarry,
+  type LruaSizes,
+  type LruaStepRecord,
+} from './fast_lrua_cell';
+import { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
+import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
+// @ts-expect-error: a plain .mjs build script without types
+import { compileLruaWasm } from '../scripts/lrua-wasm.mjs';
+
+// Tolerance: the wasm step accumulates its sums in float32 (the JavaScript in float64, rounding once when it
+// stores) and uses float32 exp and tanh, so each value may differ by a few float32 roundings (~6e-8 relative)
+// of the terms summed into it: over 40-128 terms of order 1 that is ~1e-6. The error is measured against the
+// largest value of each array (normwise), because dL/dM of a slot with a tiny norm (the unwritten slots of the
+// initial memory, |m| ~ 6e-6) is a difference of nearly cancelling terms ~ 1/|m|: its error scales with those
+// terms, not with the result (4e-4 on values ~100 at the paper's size). Worst measured: 8e-7; 2e-5 leaves a
+// margin and is still far below any real mistake (a wrong index or sign changes values by order 1e-2 or more).
+const TOLERANCE = 2e-5;
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  };
+}
+
+function randomArray(length: number, next: () => number, scale = 2): Float32Array {
+  return Float32Array.from({ length }, () => scale * next());
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  let worst = 0;
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    largest = Math.max(largest, Math.abs(expected[i]));
+  }
+  expect(worst / (1 + largest), what).toBeLessThanOrEqual(TOLERANCE);
+}
+
+function expectRecordsClose(actual: LruaStepRecord, expected: LruaStepRecord, what: string): void {
+  expect(Array.from(actual.leastUsed), `${what} leastUsed`).toEqual(Array.from(expected.leastUsed));
+  for (const field of Object.keys(expected) as Array<keyof LruaStepRecord>) expectClose(actual[field], expected[field], `${what} ${field}`);
+}
+
+function copyCarry(carry: LruaCarry): LruaCarry {
+  return { memory: carry.memory.slice(), usage: carry.usage.slice(), readWeights: carry.readWeights.slice() };
+}
+
+// H not a multiple of 4 (1, 3, 5), N and W not multiples of 4, and the paper's sizes (H 4, N 128, W 40).
+const CASES: LruaSizes[] = [
+  { batch: 2, heads: 1, slots: 5, width: 3, decay: 0.95 },
+  { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9 },
+  { batch: 2, heads: 5, slots: 9, width: 5, decay: 0.95 },
+  { batch: 2, heads: 4, slots: 16, width: 8, decay: 0.99 },
+  { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95 },
+];
+
+describe('the WebAssembly LRUA step', () => {
+  afterEach(() => setLruaImplementation('auto'));
+
+  it('runs in Node by default, and setLruaImplementation switches it', () => {
+    expect(lruaImplementation()).toBe('wasm');
+    setLruaImplementation('js');
+    expect(lruaImplementation()).toBe('js');
+    setLruaImplementation('wasm');
+    expect(lruaImplementation()).toBe('wasm');
+    expect(() => setLruaImplementation('simd' as never)).toThrow(/expected 'auto', 'js' or 'wasm'/);
+  });
+
+  for (const sizes of CASES) {
+    it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width})`, () => {
+      const { batch, heads, slots, width } = sizes;
+      const next = random(heads * 1000 + slots * 10 + width);
+      const steps = 4;
+      const parameters = Array.from({ length: steps }, () => randomArray(batch * (heads * width + heads), next, 3));
+      setLruaImplementation('wasm');
+      const wasm = [lruaInitialRecord(sizes, 1e-6)];
+      const js = [lruaInitialRecord(sizes, 1e-6)];
+      for (let t = 0; t < steps; t++) {
+        wasm.push(lruaStepForward(parameters[t], wasm[t], sizes));
+        js.push(lruaStepForwardJs(parameters[t], js[t], sizes));
+        expectRecordsClose(wasm[t + 1], js[t + 1], `step ${t}`);
+      }
+      // Backward from a random carry (as if later steps existed), through all steps.
+      const carry = lruaZeroCarry(sizes);
+      carry.memory.set(randomArray(carry.memory.length, next));
+      carry.usage.set(randomArray(carry.usage.length, next));
+      carry.readWeights.set(randomArray(carry.readWeights.length, next));
+      const wasmCarry = copyCarry(carry);
+      for (let t = steps - 1; t >= 0; t--) {
+        const readGradient = randomArray(batch * heads * width, next);
+        const wasmGradient = new Float32Array(parameters[t].length);
+        const jsGradient = new Float32Array(parameters[t].length);
+        lruaStepBackward(readGradient, wasm[t + 1], wasm[t], wasmCarry, sizes, wasmGradient);
+        lruaStepBackwardJs(readGradient, js[t + 1], js[t], carry, sizes, jsGradient);
+        expectClose(wasmGradient, jsGradient, `step ${t} dL/dparameters`);
+        expectClose(wasmCarry.memory, carry.memory, `step ${t} dL/dM`);
+        expectClose(wasmCarry.usage, carry.usage, `step ${t} dL/dw^u`);
+        expectClose(wasmCarry.readWeights, carry.readWeights, `step ${t} dL/dw^r`);
+      }
+    });
+  }
+
+  it("setLruaImplementation('js') runs the JavaScript loops (same numbers, bit for bit)", () => {
+    const sizes = CASES[1];
+    const parameters = randomArray(sizes.batch * (sizes.heads * sizes.width + sizes.heads), random(7), 3);
+    setLruaImplementation('js');
+    const viaSwitch = lruaStepForward(parameters, lruaInitialRecord(sizes, 1e-6), sizes);
+    const direct = lruaStepForwardJs(parameters, lruaInitialRecord(sizes, 1e-6), sizes);
+    expect(Array.from(viaSwitch.reads)).toEqual(Array.from(direct.reads));
+    expect(Array.from(viaSwitch.memory)).toEqual(Array.from(direct.memory));
+  });
+
+  it('falls back to JavaScript where the module does not compile (as on a browser main thread)', async () => {
+    vi.resetModules();
+    function refuse(): never {
+      throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
+    }
+    vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
+    try {
+      const cell = await import('./fast_lrua_cell');
+      const choice = await import('./fast_lrua_wasm');
+      const sizes = CASES[1];
+      const parameters = randomArray(sizes.batch * (sizes.heads * sizes.width + sizes.heads), random(3), 3);
+      expect(choice.lruaImplementation()).toBe('js');
+      const fallback = cell.lruaStepForward(parameters, cell.lruaInitialRecord(sizes, 1e-6), sizes);
+      expect(Array.from(fallback.reads)).toEqual(Array.from(lruaStepForwardJs(parameters, lruaInitialRecord(sizes, 1e-6), sizes).reads));
+      choice.setLruaImplementation('wasm');
+      expect(() => cell.lruaStepForward(parameters, cell.lruaInitialRecord(sizes, 1e-6), sizes)).toThrow(/'wasm', which cannot run here: RangeError/);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+  });
+
+  it('is built from assembly/lrua.ts as committed (src/lrua_wasm_bytes.ts is up to date)', async () => {
+    const binary: Uint8Array = await compileLruaWasm();
+    expect(Buffer.from(binary).toString('base64')).toBe(LRUA_WASM_BASE64);
+  });
+});
