@@ -80,7 +80,8 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const v = model.variables;
 
   const recurrence = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [kernel, bias, memoryKernel, memoryBias] = args as Array<tf.Tensor | undefined> as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+    // The memory's weights are passed only when there is a memory.
+    const [kernel, bias, memoryKernel, memoryBias] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D?, tf.Tensor1D?];
     // Inputs of all steps at once: [T*B, D+L] x [D+L, 4U] + bias.
     const inputs = tf.reshape(tf.concat([images, previousLabels], 2), [steps * batch, inputSize]) as tf.Tensor2D;
     const inputKernel = tf.slice(kernel, [0, 0], [inputSize, gateSize]) as tf.Tensor2D;
@@ -91,7 +92,8 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
 
     const gates: Float32Array[] = [];
     const cells: Float32Array[] = [new Float32Array(batch * units)];
-    const records: LruaStepRecord[] = [lruaInitialRecord(sizes, initialValue)];
+    // records[t] is the memory's state after step t - 1 (none for the LSTM baseline).
+    const records: LruaStepRecord[] = hasMemory ? [lruaInitialRecord(sizes, initialValue)] : [];
     const recurrentInputs = new Float32Array(steps * batch * recurrentSize); // row block t: [r_{t-1}, h_{t-1}]
     const outputs = new Float32Array(steps * batch * (units + readSize)); // row block t: [h_t, r_t]
     const hidden = new Float32Array(steps * batch * units);
@@ -111,21 +113,22 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
       lstmCellForward(z, cells[t], batch, units, forgetBias, stepGates, c, h);
       gates.push(stepGates);
       cells.push(c);
-      let record = records[t];
+      let reads: Float32Array | null = null;
       if (hasMemory) {
-        const parameters = matMulValues(h, [batch, units], memoryKernel as tf.Tensor2D);
+        const parameters = matMulValues(h, [batch, units], memoryKernel!);
         for (let b = 0; b < batch; b++) {
           for (let p = 0; p < parameterSize; p++) parameters[b * parameterSize + p] += memoryBiasValues[p];
         }
-        record = lruaStepForward(parameters, records[t], sizes);
+        const record = lruaStepForward(parameters, records[t], sizes);
         records.push(record);
+        reads = record.reads;
       }
       for (let b = 0; b < batch; b++) {
         outputs.set(h.subarray(b * units, (b + 1) * units), (t * batch + b) * (units + readSize));
-        if (hasMemory) outputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), (t * batch + b) * (units + readSize) + units);
+        if (reads) outputs.set(reads.subarray(b * readSize, (b + 1) * readSize), (t * batch + b) * (units + readSize) + units);
         if (t + 1 < steps) {
           const row = ((t + 1) * batch + b) * recurrentSize;
-          if (hasMemory) recurrentInputs.set(record.reads.subarray(b * readSize, (b + 1) * readSize), row);
+          if (reads) recurrentInputs.set(reads.subarray(b * readSize, (b + 1) * readSize), row);
           recurrentInputs.set(h.subarray(b * units, (b + 1) * units), row + readSize);
         }
       }
@@ -143,7 +146,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
       const dh = new Float32Array(batch * units);
       const dReads = new Float32Array(batch * readSize);
       let fromNext: Float32Array | null = null; // dL/d[r_t, h_t] through step t + 1's gates
-      const carry = lruaZeroCarry(sizes);
+      const carry = hasMemory ? lruaZeroCarry(sizes) : null;
       for (let t = steps - 1; t >= 0; t--) {
         const rowWidth = units + readSize;
         for (let b = 0; b < batch; b++) {
@@ -153,7 +156,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
           }
         }
         let fromMemory: Float32Array | null = null;
-        if (memoryKernelT) {
+        if (memoryKernelT && carry) {
           const stepParameters = dParameters.subarray(t * batch * parameterSize, (t + 1) * batch * parameterSize);
           lruaStepBackward(dReads, records[t + 1], records[t], carry, sizes, stepParameters);
           fromMemory = matMulValues(stepParameters, [batch, parameterSize], memoryKernelT);
@@ -172,13 +175,14 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
       tf.dispose(memoryKernelT ? [recurrentKernelT, memoryKernelT] : [recurrentKernelT]);
       return tf.tidy(() => {
         const dZ = tf.tensor2d(dGates, [steps * batch, gateSize]);
-        const dP = tf.tensor2d(dParameters, [steps * batch, parameterSize]);
         const inputsT = tf.transpose(tf.reshape(tf.concat([images, previousLabels], 2), [steps * batch, inputSize]));
         const recurrentT = tf.transpose(tf.tensor2d(recurrentInputs, [steps * batch, recurrentSize]));
-        const hiddenT = tf.transpose(tf.tensor2d(hidden, [steps * batch, units]));
         // Plain (untransposed) matMuls of explicit transposes: the fast kernel on every backend.
         const dKernel = tf.concat([tf.matMul(inputsT, dZ), tf.matMul(recurrentT, dZ)], 0);
-        return hasMemory ? [dKernel, tf.sum(dZ, 0), tf.matMul(hiddenT, dP), tf.sum(dP, 0)] : [dKernel, tf.sum(dZ, 0)];
+        if (!hasMemory) return [dKernel, tf.sum(dZ, 0)];
+        const dP = tf.tensor2d(dParameters, [steps * batch, parameterSize]);
+        const hiddenT = tf.transpose(tf.tensor2d(hidden, [steps * batch, units]));
+        return [dKernel, tf.sum(dZ, 0), tf.matMul(hiddenT, dP), tf.sum(dP, 0)];
       });
     };
     return { value, gradFunc };
