@@ -114,13 +114,13 @@ const MAX_LINE_POINTS = 400;
 export function averageRuns(records: MetricRecord[], limit: number): MetricRecord[] {
   if (records.length <= limit) return records;
   const size = Math.ceil(records.length / limit);
+  const mean = (values: number[]) => {
+    const finite = values.filter(Number.isFinite);
+    return finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
+  };
   const averaged: MetricRecord[] = [];
   for (let start = 0; start < records.length; start += size) {
     const run = records.slice(start, start + size);
-    const mean = (values: number[]) => {
-      const finite = values.filter(Number.isFinite);
-      return finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
-    };
     const accuracy: Record<string, number> = {};
     for (const k of Object.keys(run[0].accuracy)) accuracy[k] = mean(run.map((r) => r.accuracy[k]));
     const last = run[run.length - 1];

@@ -180,15 +180,16 @@ export async function train(argv: string[]): Promise<void> {
   // Restore after the backend is active, so the variables live on it.
   let trainer: Trainer;
   let random: Random;
+  const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
   if (values.resume) {
     const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
-    const overrides = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
-    trainer = options.workers ? ParallelTrainer.fromCheckpoint(restored, { ...overrides, workers: options.workers }) : Trainer.fromCheckpoint(restored, overrides);
+    trainer = options.workers
+      ? ParallelTrainer.fromCheckpoint(restored, { ...trainerOptions, workers: options.workers })
+      : Trainer.fromCheckpoint(restored, trainerOptions);
     random = restoreRandom(restored.training.random as number[]);
     tf.dispose(Object.values(restored.optimizerState));
     log(`Resuming ${runDir} at step ${trainer.step}.`);
   } else {
-    const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
     const network = new MemoryAugmentedNetwork(config);
     trainer = options.workers ? new ParallelTrainer(network, { ...trainerOptions, workers: options.workers }) : new Trainer(network, trainerOptions);
     random = createRandom(options.seed);
