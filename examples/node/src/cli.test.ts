@@ -50,12 +50,16 @@ describe('mann CLI', () => {
     expect(resumed.stderr).toMatch(/fast path, 2 workers;/);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
 
-    const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--backend', 'cpu']);
+    const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--errors', '--backend', 'cpu']);
     expect(evaluation.code, evaluation.stderr).toBe(0);
     const report = JSON.parse(evaluation.stdout);
     expect(report.step).toBe(6);
     expect(report.accuracy.map((row: { instance: number }) => row.instance)).toEqual([1, 2, 3, 4, 5, 10]);
     expect(report.knn).toHaveLength(6);
+    // 8 episodes of 5 classes x 3 instances (TINY): 120 steps, 40 of them a class's 1st and 40 its 2nd.
+    expect(report.errors.steps).toBe(120);
+    expect(report.errors.firstInstances.steps).toBe(40);
+    expect(report.errors.secondInstanceByGap.reduce((sum: number, bucket: { steps: number }) => sum + bucket.steps, 0)).toBe(40);
 
     const plotted = run(['plot', '--metrics', join(out, 'metrics.jsonl')]);
     expect(plotted.code, plotted.stderr).toBe(0);

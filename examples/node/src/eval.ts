@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { useBackend } from '@mann/backend';
-import { formatAccuracyTable, type InstanceAccuracySummary } from '@mann/episodes';
+import { formatAccuracyTable, type ErrorBreakdownSummary, type InstanceAccuracySummary } from '@mann/episodes';
 import { evaluateModel, evaluateNearestNeighbour } from '@mann/model';
 import { loadCheckpoint } from '@mann/model/node';
 import { UsageError, choice, integer, parse } from './args';
@@ -15,6 +15,8 @@ export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's tabl
   --batch B               episodes per batch (16)
   --seed N                seed of the test episodes (1): the same seed gives the same episodes
   --knn                   also measure the k-nearest-neighbour baseline on the same episodes
+  --errors                also say why answers were wrong: confusions between classes already shown, and
+                          2nd-instance accuracy by the number of steps since the 1st (does the model forget?)
   --json                  print the figures as JSON on stdout
   --backend wasm|cpu      tfjs backend (wasm)
   --data DIR              folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)`;
@@ -29,6 +31,8 @@ export interface EvalReport {
   accuracy: InstanceAccuracySummary[];
   loss: number;
   knn?: InstanceAccuracySummary[];
+  /** With --errors: why the model's wrong answers were wrong. */
+  errors?: ErrorBreakdownSummary;
   seconds: number;
 }
 
@@ -39,6 +43,7 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
     batch: { type: 'string' },
     seed: { type: 'string' },
     knn: { type: 'boolean' },
+    errors: { type: 'boolean' },
     json: { type: 'boolean' },
     backend: { type: 'string' },
     data: { type: 'string' },
@@ -54,6 +59,7 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
     batch: integer('batch', values.batch, 16),
     seed: integer('seed', values.seed, 1, 0),
     knn: Boolean(values.knn),
+    errors: Boolean(values.errors),
     json: Boolean(values.json),
     backend: choice('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm'),
     data: values.data,
@@ -66,6 +72,8 @@ export interface EvaluateCheckpointOptions {
   batch: number;
   seed: number;
   knn: boolean;
+  /** Add the error breakdown (`ErrorBreakdown`) to the report and the printout. */
+  errors?: boolean;
   json: boolean;
   backend: 'wasm' | 'cpu';
   data?: string;
@@ -106,6 +114,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     model: { ...model.config },
     accuracy: result.accuracy.summary(),
     loss: result.loss,
+    ...(options.errors ? { errors: result.errors.summary() } : {}),
     seconds: 0,
   };
   if (options.knn) {
@@ -119,6 +128,26 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     console.log(`${model.config.kind} after ${training.step} training batches, ${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`);
     console.log(formatAccuracyTable(report.accuracy, { label: model.config.kind }));
     if (report.knn) console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
+    if (report.errors) console.log(formatErrorBreakdown(report.errors));
   }
   return report;
+}
+
+const percent = (part: number, whole: number): string => (whole ? `${((100 * part) / whole).toFixed(1)}%` : 'n/a');
+
+/** The `--errors` printout: where the wrong answers went, and 2nd-instance accuracy by gap. */
+export function formatErrorBreakdown(errors: ErrorBreakdownSummary): string {
+  const { firstInstances, laterInstanceErrors, gapBucket, secondInstanceByGap } = errors;
+  const wrong = laterInstanceErrors.confusedWithShownClass + laterInstanceErrors.other;
+  const lines = [
+    `Wrong answers at the 2nd instance and later: ${wrong}; ${percent(laterInstanceErrors.confusedWithShownClass, wrong)} ` +
+      `named another class already shown (a confusion), ${percent(laterInstanceErrors.other, wrong)} a label not shown yet.`,
+    `1st instances answered with a label already shown: ${percent(firstInstances.answeredShownLabel, firstInstances.steps)} ` +
+      `(${firstInstances.answeredShownLabel} of ${firstInstances.steps}; a model sure a class is new answers 0%).`,
+    '2nd-instance accuracy by steps since the 1st:',
+    ...secondInstanceByGap.map(
+      ({ gap, steps, accuracy }) => `  ${`${gap}-${gap + gapBucket - 1}`.padStart(6)}  ${(100 * accuracy).toFixed(1).padStart(5)}%  (${steps} steps)`,
+    ),
+  ];
+  return lines.join('\n');
 }

@@ -22,5 +22,6 @@ export {
   type InstanceAccuracySummary,
   type InstanceAccuracyJSON,
 } from './instance_accuracy';
+export { ErrorBreakdown, type ErrorBreakdownSummary } from './error_breakdown';
 export { formatAccuracyTable, ordinal } from './format_accuracy_table';
 export { curriculum, type CurriculumOptions } from './curriculum';

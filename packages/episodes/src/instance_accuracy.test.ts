@@ -5,21 +5,8 @@ import { oneHotLabels } from './one_hot_labels';
 import { createRandom } from './random';
 import { sampleEpisodes } from './sample_episodes';
 import { syntheticPatterns } from './synthetic_patterns';
+import { tinyBatch } from './test_helpers';
 import type { EpisodeBatch } from './types';
-
-/** A hand-made batch of B = 2 episodes of T = 4 steps (2 ways x 2 shots, one-hot), time-major. */
-function tinyBatch(groups = 1): EpisodeBatch {
-  // Cell t*2 + b. Episode 0 shows classes A A B B (instances 1 2 1 2), episode 1 shows A B B A (1 1 2 2).
-  const instances = Int32Array.from([1, 1, 2, 1, 1, 2, 2, 2]);
-  const labels = Int32Array.from([0, 1, 0, 0, 1, 0, 1, 1]);
-  const targets = new Int32Array(8 * groups);
-  labels.forEach((label, cell) => targets.fill(label, cell * groups, (cell + 1) * groups));
-  return {
-    steps: 4, batchSize: 2, ways: 2, sampleSize: 1, groups, choices: 2,
-    inputs: new Float32Array(8), previousLabels: new Float32Array(8 * 2 * groups),
-    targets, labels, instances, classes: Int32Array.from([0, 1, 0, 1]),
-  };
-}
 
 // Which cells are predicted right:
 //   episode 0 (cells 0, 2, 4, 6; instances 1, 2, 1, 2): right, right, wrong, right

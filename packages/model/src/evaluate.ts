@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InstanceAccuracy, createRandom, oneHotLabels, sampleEpisodes, stringLabels, type ClassDataset, type LabelEncoding } from '@mann/episodes';
+import { ErrorBreakdown, InstanceAccuracy, createRandom, oneHotLabels, sampleEpisodes, stringLabels, type ClassDataset, type LabelEncoding } from '@mann/episodes';
 import { outputGroups, STRING_LABEL_ALPHABET, STRING_LABEL_LENGTH, type ModelConfig } from './config';
 import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
@@ -34,6 +34,8 @@ export interface EvaluationOptions {
 
 export interface EvaluationResult {
   accuracy: InstanceAccuracy;
+  /** Why the wrong answers were wrong: confusions between shown classes, 2nd-instance accuracy by gap. */
+  errors: ErrorBreakdown;
   /** Mean loss over batches (NaN for the kNN baseline). */
   loss: number;
 }
@@ -58,6 +60,7 @@ export function evaluateModel(model: MemoryAugmentedNetwork, options: Evaluation
   const { groups } = outputGroups(model.config);
   const labels = labelEncodingFor(model.config);
   const accuracy = new InstanceAccuracy();
+  const errors = new ErrorBreakdown();
   const fast = (options.fastPath ?? true) && supportsFastPath(model.config);
   let lossSum = 0;
   let batches = 0;
@@ -67,10 +70,12 @@ export function evaluateModel(model: MemoryAugmentedNetwork, options: Evaluation
     const loss = episodeLoss(logits, input.targets, groups);
     lossSum += loss.dataSync()[0];
     batches++;
-    accuracy.add(batch, predictChoices(logits, groups));
+    const predictions = predictChoices(logits, groups);
+    accuracy.add(batch, predictions);
+    errors.add(batch, predictions);
     tf.dispose([logits, loss, input] as unknown as tf.TensorContainer);
   }
-  return { accuracy, loss: lossSum / batches };
+  return { accuracy, errors, loss: lossSum / batches };
 }
 
 /** The k-nearest-neighbour baseline under the same protocol (same seed, same episodes as `evaluateModel`). */
@@ -80,8 +85,11 @@ export function evaluateNearestNeighbour(
 ): EvaluationResult {
   const labels = labelEncodingFor(config);
   const accuracy = new InstanceAccuracy();
+  const errors = new ErrorBreakdown();
   for (const batch of evaluationBatches(config.ways, labels, options)) {
-    accuracy.add(batch, nearestNeighbourPredictions(batch, options.k ?? 1));
+    const predictions = nearestNeighbourPredictions(batch, options.k ?? 1);
+    accuracy.add(batch, predictions);
+    errors.add(batch, predictions);
   }
-  return { accuracy, loss: NaN };
+  return { accuracy, errors, loss: NaN };
 }
