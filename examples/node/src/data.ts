@@ -12,6 +12,8 @@ export interface DataOptions {
   splitSeed: number;
   /** Rotations by 90/180/270 degrees as new classes, and small random rotations and shifts per drawing. */
   augment: boolean;
+  /** With `augment`: the random rotation and shift per drawing; false keeps only the rotated classes (default true). */
+  affine?: boolean;
   log?: (message: string) => void;
 }
 
@@ -29,11 +31,13 @@ export async function loadTask(options: DataOptions): Promise<OmniglotTask> {
   const { background, evaluation } = await loadOmniglot({ dir: options.dir, imageSize: options.imageSize, onProgress: options.log });
   const split = options.split === 'paper' ? paperSplit(background, evaluation, { seed: options.splitSeed }) : officialSplit(background, evaluation);
   const base = new OmniglotDataset(split.train);
-  const train = options.augment ? withRandomAffine(withRotatedClasses(base)) : base;
+  const affine = options.augment && (options.affine ?? true);
+  const rotated = options.augment ? withRotatedClasses(base) : base;
+  const train = affine ? withRandomAffine(rotated) : rotated;
   const test = new OmniglotDataset(split.test);
   const describe =
     `Omniglot ${options.split} split: ${split.train.length} training characters` +
-    `${options.augment ? ` (x4 rotations = ${train.numClasses} classes, random affine per drawing)` : ''}, ` +
+    `${options.augment ? ` (x4 rotations = ${train.numClasses} classes${affine ? ', random affine per drawing' : ''})` : ''}, ` +
     `${split.test.length} held out; ${options.imageSize}x${options.imageSize} images; loaded in ${((Date.now() - started) / 1000).toFixed(1)}s`;
   return { train, test, describe };
 }

@@ -48,7 +48,7 @@ describe('plot', () => {
 describe('train options', () => {
   it("defaults to the paper's task and this project's recipe", () => {
     const options = runOptionsFromArgs({});
-    expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', path: 'fast', split: 'paper', augment: true });
+    expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', path: 'fast', split: 'paper', augment: true, affine: true });
     expect(options.model).toEqual({});
     expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
   });
@@ -57,6 +57,14 @@ describe('train options', () => {
     const base = runOptionsFromArgs({ units: '64', lr: '0.003', steps: '100' });
     const resumed = runOptionsFromArgs({ steps: '200' }, base);
     expect(resumed).toMatchObject({ steps: 200, learningRate: 0.003, model: { controllerUnits: 64 } });
+    // --no-affine can be given to a resumed run, and sticks to it; --no-augment turns the affine off too.
+    const clean = runOptionsFromArgs({ 'no-affine': true }, base);
+    expect(clean).toMatchObject({ augment: true, affine: false });
+    expect(runOptionsFromArgs({}, clean)).toMatchObject({ augment: true, affine: false });
+    expect(runOptionsFromArgs({ 'no-augment': true })).toMatchObject({ augment: false, affine: false });
+    // Runs saved before the option existed had the affine on.
+    const { affine: _, ...older } = base;
+    expect(runOptionsFromArgs({}, older).affine).toBe(true);
   });
 });
 

@@ -36,6 +36,8 @@ Data
   --data DIR                       folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)
   --split paper|official           paper: 1200 training / 423 held-out characters (paper)
   --no-augment                     no rotated classes, no random affine
+  --no-affine                      keep the rotated classes, drop the random rotation and shift per drawing (the
+                                   held-out drawings are never distorted); can be given to --resume
 Output
   --out DIR                        run folder: checkpoint/ and metrics.jsonl (runs/<model>-<time>)
   --resume DIR                     continue the run in DIR (its checkpoint and options) up to --steps
@@ -62,6 +64,8 @@ export interface RunOptions {
   split: SplitName;
   splitSeed: number;
   augment: boolean;
+  /** With augment: the random affine per drawing (absent in older runs: true). */
+  affine?: boolean;
   curriculum: boolean;
   logEvery: number;
   evalEvery: number;
@@ -95,6 +99,7 @@ const OPTIONS = {
   data: { type: 'string' },
   split: { type: 'string' },
   'no-augment': { type: 'boolean' },
+  'no-affine': { type: 'boolean' },
   out: { type: 'string' },
   resume: { type: 'string' },
   'log-every': { type: 'string' },
@@ -135,6 +140,7 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
     split: choice('split', v.split, ['paper', 'official'] as const, base?.split ?? 'paper'),
     splitSeed: base?.splitSeed ?? 0,
     augment: values['no-augment'] ? false : (base?.augment ?? true),
+    affine: values['no-augment'] || values['no-affine'] ? false : (base?.affine ?? true),
     curriculum: Boolean(values.curriculum) || (base?.curriculum ?? false),
     logEvery: integer('log-every', v['log-every'], base?.logEvery ?? 50),
     evalEvery: integer('eval-every', v['eval-every'], base?.evalEvery ?? 1000, 0),
@@ -174,7 +180,7 @@ export async function train(argv: string[]): Promise<void> {
   const config = resolveConfig(options.model);
   const backend = await useBackend(options.backend);
   const log = (message: string) => console.error(message);
-  const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, log });
+  const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, affine: options.affine, log });
   log(task.describe);
 
   // Restore after the backend is active, so the variables live on it.
