@@ -1,3 +1,4 @@
+import { checkPredictions } from './check_predictions';
 import type { EpisodeBatch } from './types';
 
 /** What `ErrorBreakdown` found, as counts of steps (see `ErrorBreakdown`). */
@@ -51,12 +52,7 @@ export class ErrorBreakdown {
   /** Scores every episode of `batch` against `predictions`, the chosen choice index per group, [T, B, G]. */
   add(batch: EpisodeBatch, predictions: ArrayLike<number>): this {
     const { steps, batchSize, groups } = batch;
-    if (predictions.length !== steps * batchSize * groups) {
-      throw new Error(
-        `ErrorBreakdown.add: predictions must be [T, B, G] = [${steps}, ${batchSize}, ${groups}] ` +
-          `(${steps * batchSize * groups} numbers), got ${predictions.length}`,
-      );
-    }
+    checkPredictions('ErrorBreakdown.add', batch, predictions);
     const matches = (cell: number, labelCell: number): boolean => {
       for (let g = 0; g < groups; g++) {
         if (predictions[cell * groups + g] !== batch.targets[labelCell * groups + g]) return false;

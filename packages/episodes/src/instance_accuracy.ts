@@ -1,3 +1,4 @@
+import { checkPredictions } from './check_predictions';
 import type { EpisodeBatch } from './types';
 
 /** Accuracy of the k-th presentation of a class, over episodes. */
@@ -50,12 +51,7 @@ export class InstanceAccuracy {
   /** Scores every episode of `batch` against `predictions`, the chosen choice index per group, [T, B, G]. */
   add(batch: EpisodeBatch, predictions: ArrayLike<number>): this {
     const { steps, batchSize, groups } = batch;
-    if (predictions.length !== steps * batchSize * groups) {
-      throw new Error(
-        `InstanceAccuracy.add: predictions must be [T, B, G] = [${steps}, ${batchSize}, ${groups}] ` +
-          `(${steps * batchSize * groups} numbers), got ${predictions.length}`,
-      );
-    }
+    checkPredictions('InstanceAccuracy.add', batch, predictions);
     for (let b = 0; b < batchSize; b++) {
       const right: number[] = [];
       const shown: number[] = [];
