@@ -60,6 +60,9 @@ describe('mann CLI', () => {
     expect(report.errors.steps).toBe(120);
     expect(report.errors.firstInstances.steps).toBe(40);
     expect(report.errors.secondInstanceByGap.reduce((sum: number, bucket: { steps: number }) => sum + bucket.steps, 0)).toBe(40);
+    const cut = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--cut-reads', '--backend', 'cpu']);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(JSON.parse(cut.stdout)).toMatchObject({ cutReads: true, step: 6 });
 
     const plotted = run(['plot', '--metrics', join(out, 'metrics.jsonl')]);
     expect(plotted.code, plotted.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { useBackend } from '@mann/backend';
 import { formatAccuracyTable, type ErrorBreakdownSummary, type InstanceAccuracySummary } from '@mann/episodes';
-import { evaluateModel, evaluateNearestNeighbour } from '@mann/model';
+import { cutMemoryReads, evaluateModel, evaluateNearestNeighbour } from '@mann/model';
 import { loadCheckpoint } from '@mann/model/node';
 import { UsageError, choice, integer, parse } from './args';
 import { loadTask } from './data';
@@ -17,6 +17,8 @@ export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's tabl
   --knn                   also measure the k-nearest-neighbour baseline on the same episodes
   --errors                also say why answers were wrong: confusions between classes already shown, and
                           2nd-instance accuracy by the number of steps since the 1st (does the model forget?)
+  --cut-reads             evaluate with the memory's reads cut off (their weights zeroed): how much the trained
+                          model relies on what it reads
   --json                  print the figures as JSON on stdout
   --backend wasm|cpu      tfjs backend (wasm)
   --data DIR              folder with the Omniglot zips (else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot)`;
@@ -28,6 +30,8 @@ export interface EvalReport {
   seed: number;
   split: string;
   model: Record<string, unknown>;
+  /** True when the memory's reads were cut off (--cut-reads). */
+  cutReads?: boolean;
   accuracy: InstanceAccuracySummary[];
   loss: number;
   knn?: InstanceAccuracySummary[];
@@ -44,6 +48,7 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
     seed: { type: 'string' },
     knn: { type: 'boolean' },
     errors: { type: 'boolean' },
+    'cut-reads': { type: 'boolean' },
     json: { type: 'boolean' },
     backend: { type: 'string' },
     data: { type: 'string' },
@@ -60,6 +65,7 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
     seed: integer('seed', values.seed, 1, 0),
     knn: Boolean(values.knn),
     errors: Boolean(values.errors),
+    cutReads: Boolean(values['cut-reads']),
     json: Boolean(values.json),
     backend: choice('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm'),
     data: values.data,
@@ -74,6 +80,8 @@ export interface EvaluateCheckpointOptions {
   knn: boolean;
   /** Add the error breakdown (`ErrorBreakdown`) to the report and the printout. */
   errors?: boolean;
+  /** Zero the weights through which the memory's reads enter (`cutMemoryReads`) before evaluating. */
+  cutReads?: boolean;
   json: boolean;
   backend: 'wasm' | 'cpu';
   data?: string;
@@ -84,6 +92,10 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   await useBackend(options.backend);
   const log = options.json ? () => {} : (message: string) => console.error(message);
   const { model, training } = await loadCheckpoint(options.checkpoint);
+  if (options.cutReads) {
+    if (!model.addressing) throw new UsageError(`--cut-reads needs a model with memory; ${options.checkpoint} holds a ${model.config.kind} model.`);
+    cutMemoryReads(model);
+  }
   const run = training.run as Partial<RunOptions> | undefined;
   const shots = run?.shots ?? 10;
   const task = await loadTask({
@@ -112,6 +124,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     seed: options.seed,
     split: run?.split ?? 'paper',
     model: { ...model.config },
+    ...(options.cutReads ? { cutReads: true } : {}),
     accuracy: result.accuracy.summary(),
     loss: result.loss,
     ...(options.errors ? { errors: result.errors.summary() } : {}),
@@ -125,7 +138,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    console.log(`${model.config.kind} after ${training.step} training batches, ${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`);
+    console.log(`${model.config.kind}${options.cutReads ? ' with its memory reads cut off' : ''} after ${training.step} training batches, ${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`);
     console.log(formatAccuracyTable(report.accuracy, { label: model.config.kind }));
     if (report.knn) console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
     if (report.errors) console.log(formatErrorBreakdown(report.errors));

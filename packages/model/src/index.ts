@@ -9,6 +9,7 @@ export { Adam, RmsProp, createOptimizer, clipByGlobalNorm } from './optimizers';
 export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './optimizers';
 export { Trainer, DivergenceError } from './trainer';
 export { fastForward, supportsFastPath } from './fast_forward';
+export { cutMemoryReads } from './cut_memory_reads';
 export { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
 export type { LruaImplementation } from './fast_lrua_wasm';
 export type { TrainerOptions, StepReport } from './trainer';
