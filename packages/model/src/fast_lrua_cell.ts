@@ -44,22 +44,31 @@ export interface LruaStepRecord {
 
 const EPSILON_SQUARED = 1e-16; // cosineSimilarity's default epsilon 1e-8, squared
 
+/** The length of each record array for these sizes (batch-major: [B, H, W], [B, H], [B, N], [B, H, N], [B, N, W]). */
+export function lruaRecordLengths({ batch, heads, slots, width }: LruaSizes): Record<keyof LruaStepRecord, number> {
+  const bh = batch * heads;
+  return {
+    keys: bh * width,
+    gate: bh,
+    leastUsed: batch * slots,
+    writeWeights: bh * slots,
+    memory: batch * slots * width,
+    keyNorms: bh,
+    slotNorms: batch * slots,
+    similarity: bh * slots,
+    readWeights: bh * slots,
+    usage: batch * slots,
+    reads: bh * width,
+  };
+}
+
 /** The initial LRUA state as a record (memory filled with `initialValue`; usage and weights zero). */
 export function lruaInitialRecord(sizes: LruaSizes, initialValue: number): LruaStepRecord {
-  const { batch, heads, slots, width } = sizes;
-  return {
-    keys: new Float32Array(batch * heads * width),
-    gate: new Float32Array(batch * heads),
-    leastUsed: new Float32Array(batch * slots),
-    writeWeights: new Float32Array(batch * heads * slots),
-    memory: new Float32Array(batch * slots * width).fill(initialValue),
-    keyNorms: new Float32Array(batch * heads),
-    slotNorms: new Float32Array(batch * slots),
-    similarity: new Float32Array(batch * heads * slots),
-    readWeights: new Float32Array(batch * heads * slots),
-    usage: new Float32Array(batch * slots),
-    reads: new Float32Array(batch * heads * width),
-  };
+  const lengths = lruaRecordLengths(sizes);
+  const record = {} as LruaStepRecord;
+  for (const field of Object.keys(lengths) as Array<keyof LruaStepRecord>) record[field] = new Float32Array(lengths[field]);
+  record.memory.fill(initialValue);
+  return record;
 }
 
 /**

@@ -5,7 +5,7 @@
 // The records stay ordinary Float32Arrays owned by the caller: each call copies its inputs into the module's
 // linear memory and its outputs back out (~1 MB per step at the paper's size, small next to the arithmetic),
 // so nothing outside this file knows where the numbers were computed.
-import type { LruaCarry, LruaSizes, LruaStepRecord } from './fast_lrua_cell';
+import { lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
@@ -114,7 +114,7 @@ class WasmLrua {
       4 * r.keys, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
       4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * r.usage, 4 * r.reads, 4 * layout.scratch,
     );
-    const lengths = recordLengths(sizes);
+    const lengths = lruaRecordLengths(sizes);
     const record = {} as LruaStepRecord;
     for (const field of RECORD_FIELDS) record[field] = f.slice(r[field], r[field] + lengths[field]);
     return record;
@@ -159,7 +159,7 @@ class WasmLrua {
       next += Math.ceil(length / 4) * 4;
       return at;
     };
-    const lengths = recordLengths(sizes);
+    const lengths = lruaRecordLengths(sizes);
     const layout: Layout = {
       key,
       parameters: take(batch * (heads * width + heads)),
@@ -178,22 +178,4 @@ class WasmLrua {
     this.layout = layout;
     return layout;
   }
-}
-
-/** The length of each record array. */
-function recordLengths({ batch, heads, slots, width }: LruaSizes): Record<keyof LruaStepRecord, number> {
-  const bh = batch * heads;
-  return {
-    keys: bh * width,
-    gate: bh,
-    leastUsed: batch * slots,
-    writeWeights: bh * slots,
-    memory: batch * slots * width,
-    keyNorms: bh,
-    slotNorms: batch * slots,
-    similarity: bh * slots,
-    readWeights: bh * slots,
-    usage: batch * slots,
-    reads: bh * width,
-  };
 }
