@@ -28,7 +28,7 @@ Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, L
   --paths LIST         comma-separated: fast,plain (fast,plain); fast = fastForward, plain = model.forward
   --workers LIST       comma-separated worker-thread counts (0): 0 = Trainer in the main thread; N >= 1 =
                        ParallelTrainer (@mann/model/node) splitting each batch's episodes over N workers
-  --lrua LIST          comma-separated: auto,js,wasm ($MANN_LRUA, else auto): the fast path's LRUA memory
+  --lrua LIST          comma-separated: auto,js,wasm (what $MANN_LRUA, else auto, runs here): the LRUA memory
                        step in JavaScript or WebAssembly SIMD (auto = wasm where it runs); workers get it too
   --batches N          timed training batches per backend and path, after warm-up (5); the median is reported
   --warmup N           untimed training batches first (1)
@@ -162,12 +162,6 @@ export async function bench(argv: string[]): Promise<void> {
 function chooseLrua(lrua: LruaImplementation): void {
   setLruaImplementation(lrua);
   process.env.MANN_LRUA = lrua;
-}
-
-/** MANN_LRUA if set (the library reads it too), else 'auto'. */
-function lruaImplementationFromEnvironment(): LruaImplementation {
-  const value = process.env.MANN_LRUA;
-  return value === 'js' || value === 'wasm' ? value : 'auto';
 }
 
 /** How a result is labelled: `1 thread` for Trainer, `N workers` for ParallelTrainer. */
@@ -313,7 +307,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
   const options: BenchOptions = {
     backends: ['wasm', 'cpu'],
     paths: ['fast', 'plain'],
-    lrua: [lruaImplementationFromEnvironment()],
+    lrua: [lruaImplementation()], // what the library runs now (it reads $MANN_LRUA itself)
     workers: [0],
     batches: 5,
     warmup: 1,
