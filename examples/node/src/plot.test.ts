@@ -53,6 +53,12 @@ describe('train options', () => {
     expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
   });
 
+  it('--write-vector chooses what the LRUA heads write, and names the choices when wrong', () => {
+    expect(runOptionsFromArgs({ 'write-vector': 'add' }).model).toEqual({ writeVector: 'add' });
+    expect(runOptionsFromArgs({ 'write-vector': 'key' }).model).toEqual({ writeVector: 'key' });
+    expect(() => runOptionsFromArgs({ 'write-vector': 'value' })).toThrow(/write-vector.*key.*add/);
+  });
+
   it('keeps a resumed run\'s options unless told otherwise', () => {
     const base = runOptionsFromArgs({ units: '64', lr: '0.003', steps: '100' });
     const resumed = runOptionsFromArgs({ steps: '200' }, base);

@@ -15,6 +15,7 @@ Model (defaults: the paper's)
   --model mann|lstm|feed-forward   network; lstm and feed-forward are the memoryless baselines (mann)
   --controller lstm|feed-forward   the MANN's controller (lstm)
   --addressing lrua|ntm            memory addressing (lrua)
+  --write-vector key|add           what an LRUA head writes: its read key (the paper) or a separate add vector (key)
   --labels one-hot|string          label encoding (one-hot)
   --ways N                         classes per episode (5)
   --shots K                        instances per class per episode (10)
@@ -77,6 +78,7 @@ const OPTIONS = {
   model: { type: 'string' },
   controller: { type: 'string' },
   addressing: { type: 'string' },
+  'write-vector': { type: 'string' },
   labels: { type: 'string' },
   ways: { type: 'string' },
   shots: { type: 'string' },
@@ -115,6 +117,7 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
   if (v.model !== undefined) model.kind = choice('model', v.model, ['mann', 'lstm', 'feed-forward'] as const, 'mann');
   if (v.controller !== undefined) model.controller = choice('controller', v.controller, ['lstm', 'feed-forward'] as const, 'lstm');
   if (v.addressing !== undefined) model.addressing = choice('addressing', v.addressing, ['lrua', 'ntm'] as const, 'lrua');
+  if (v['write-vector'] !== undefined) model.writeVector = choice('write-vector', v['write-vector'], ['key', 'add'] as const, 'key');
   if (v.labels !== undefined) model.labels = choice('labels', v.labels, ['one-hot', 'string'] as const, 'one-hot');
   if (v.ways !== undefined) model.ways = integer('ways', v.ways, 5, 2);
   if (v.units !== undefined) model.controllerUnits = integer('units', v.units, 200);
@@ -168,7 +171,7 @@ export async function train(argv: string[]): Promise<void> {
     const manifest = await readCheckpointManifest(join(runDir, 'checkpoint'));
     const saved = manifest.training.run as RunOptions | undefined;
     if (!saved) throw new UsageError(`${runDir} has a checkpoint without run options; it was not written by \`mann train\`.`);
-    if (values.model || values.controller || values.addressing || values.labels || values.ways || values.units || values.slots || values.width || values.heads) {
+    if (values.model || values.controller || values.addressing || values['write-vector'] || values.labels || values.ways || values.units || values.slots || values.width || values.heads) {
       throw new UsageError('--resume continues a run with its own model; model options cannot change. Start a new run with --out instead.');
     }
     options = runOptionsFromArgs(values, saved);
@@ -205,7 +208,7 @@ export async function train(argv: string[]): Promise<void> {
   const metricsPath = join(runDir, 'metrics.jsonl');
   const checkpointDir = join(runDir, 'checkpoint');
   log(
-    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
+    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}${config.addressing === 'lrua' && config.writeVector === 'add' ? ' writing add vectors' : ''}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
       `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
 

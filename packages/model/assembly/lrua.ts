@@ -62,29 +62,33 @@ export function heapBase(): usize {
 /** Bytes of scratch space `forward` and `backward` need at `scratch` (backward's layout, the larger). */
 export function scratchBytes(heads: i32, slots: i32, width: i32): i32 {
   const wp = padded(width);
-  // blocks: 3 x [H, Wp], 2 x [N, Wp], 2 x [H, N], [N] floats, then H splatted weights (16 bytes each).
-  return (3 * heads * wp + 2 * slots * wp + 2 * padded(heads * slots) + padded(slots)) * 4 + heads * 16;
+  // blocks: 3 x [H, Wp], 2 x [N, Wp], 2 x [H, N], [N] floats, then H splatted weights (16 bytes each), then
+  // 2 x [H, Wp] for the add vectors and their gradients (used with separate add vectors only).
+  return (5 * heads * wp + 2 * slots * wp + 2 * padded(heads * slots) + padded(slots)) * 4 + heads * 16;
 }
 
 /**
- * One step forward: parameters [B, H*W + H] and the previous record's memory, usage and read weights -> the
- * new record's arrays (all written in full).
+ * One step forward: parameters [B, H*W + H] (or [B, 2*H*W + H] with `separateAdds`: keys, gates, add vectors)
+ * and the previous record's memory, usage and read weights -> the new record's arrays (all written in full;
+ * `adds` only with `separateAdds`, when the heads write add vectors instead of their keys).
  */
 export function forward(
-  batch: i32, heads: i32, slots: i32, width: i32, decay: f32,
+  batch: i32, heads: i32, slots: i32, width: i32, decay: f32, separateAdds: i32,
   parameters: usize, previousMemory: usize, previousUsage: usize, previousReadWeights: usize,
-  keys: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryOut: usize, keyNorms: usize,
+  keys: usize, adds: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryOut: usize, keyNorms: usize,
   slotNorms: usize, similarity: usize, readWeights: usize, usage: usize, reads: usize, scratch: usize,
 ): void {
   const wp = padded(width);
   const keySize = heads * width;
-  const parameterSize = keySize + heads;
+  const parameterSize = keySize * (separateAdds ? 2 : 1) + heads;
   const keyBlock = scratch; // [H, Wp]
   const readBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
   const memoryBlock = readBlock + (<usize>(heads * wp) << 2); // [N, Wp]
   const dots = memoryBlock + (<usize>(slots * wp) << 2); // [H, N]
   const chosen = dots + (<usize>padded(heads * slots) << 2); // [N] flags
   const splats = chosen + (<usize>padded(slots) << 2); // [H] v128
+  // What the heads write: their keys (the paper) or the add vectors.
+  const valueBlock = separateAdds ? splats + (<usize>heads << 4) : keyBlock; // [H, Wp]
   for (let b = 0; b < batch; b++) {
     const po = b * parameterSize;
     const ko = b * keySize;
@@ -98,6 +102,16 @@ export function forward(
         setF32(keyBlock, h * wp + w, k);
       }
       setF32(gate, b * heads + h, 1 / (1 + Mathf.exp(-f32At(parameters, po + keySize + h))));
+    }
+    if (separateAdds) {
+      memory.fill(valueBlock, 0, <usize>(heads * wp) << 2);
+      for (let h = 0; h < heads; h++) {
+        for (let w = 0; w < width; w++) {
+          const a = Mathf.tanh(f32At(parameters, po + keySize + heads + h * width + w));
+          setF32(adds, ko + h * width + w, a);
+          setF32(valueBlock, h * wp + w, a);
+        }
+      }
     }
     // The `heads` least-used slots of the previous usage, ties to the lower index.
     memory.fill(chosen, 0, <usize>slots << 2);
@@ -123,7 +137,8 @@ export function forward(
       }
     }
     packRows(previousMemory + (<usize>(b * slots * width) << 2), memoryBlock, slots, width);
-    // Per slot: clear if least used, add sum_h w^w_h(n) k_h, then its norm and its dot with every key.
+    // Per slot: clear if least used, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
+    // with every key.
     for (let n = 0; n < slots; n++) {
       const keep = f32x4.splat(1 - f32At(leastUsed, so + n));
       const slot = memoryBlock + (<usize>(n * wp) << 2);
@@ -132,7 +147,7 @@ export function forward(
       for (let v = 0; v < wp; v += 4) {
         let m = f32x4.mul(v128.load(slot + (<usize>v << 2)), keep);
         for (let h = 0; h < heads; h++) {
-          m = f32x4.add(m, f32x4.mul(v128.load(splats + (<usize>h << 4)), v128.load(keyBlock + (<usize>(h * wp + v) << 2))));
+          m = f32x4.add(m, f32x4.mul(v128.load(splats + (<usize>h << 4)), v128.load(valueBlock + (<usize>(h * wp + v) << 2))));
         }
         v128.store(slot + (<usize>v << 2), m);
         squares = f32x4.add(squares, f32x4.mul(m, m));
@@ -192,17 +207,18 @@ export function forward(
 
 /**
  * One step backward: dL/dreads [B, H, W], the step's record and the previous read weights -> dL/dparameters
- * [B, H*W + H]; the carry (dL/dM [B, N, W], dL/dw^u [B, N], dL/dw^r [B, H, N]) is updated in place.
+ * [B, H*W + H] (or [B, 2*H*W + H] with `separateAdds`); the carry (dL/dM [B, N, W], dL/dw^u [B, N],
+ * dL/dw^r [B, H, N]) is updated in place.
  */
 export function backward(
-  batch: i32, heads: i32, slots: i32, width: i32, decay: f32,
-  readGradient: usize, keys: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryIn: usize,
+  batch: i32, heads: i32, slots: i32, width: i32, decay: f32, separateAdds: i32,
+  readGradient: usize, keys: usize, adds: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryIn: usize,
   keyNorms: usize, slotNorms: usize, similarity: usize, readWeights: usize, previousReadWeights: usize,
   carryMemory: usize, carryUsage: usize, carryReadWeights: usize, parameterGradient: usize, scratch: usize,
 ): void {
   const wp = padded(width);
   const keySize = heads * width;
-  const parameterSize = keySize + heads;
+  const parameterSize = keySize * (separateAdds ? 2 : 1) + heads;
   const keyBlock = scratch; // [H, Wp]
   const readGradientBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
   const dKeyBlock = readGradientBlock + (<usize>(heads * wp) << 2); // [H, Wp]
@@ -212,6 +228,9 @@ export function backward(
   const weightBlock = dots + (<usize>padded(heads * slots) << 2); // [H, N]
   const dSlotNorms = weightBlock + (<usize>padded(heads * slots) << 2); // [N]
   const splats = dSlotNorms + (<usize>padded(slots) << 2); // [H] v128
+  // The written vectors and their gradients: the key blocks themselves unless the heads write add vectors.
+  const valueBlock = separateAdds ? splats + (<usize>heads << 4) : keyBlock; // [H, Wp]
+  const dValueBlock = separateAdds ? valueBlock + (<usize>(heads * wp) << 2) : dKeyBlock; // [H, Wp]
   for (let b = 0; b < batch; b++) {
     const ko = b * keySize;
     const so = b * slots;
@@ -222,6 +241,10 @@ export function backward(
     packRows(memoryIn + mo, memoryBlock, slots, width);
     packRows(carryMemory + mo, dMemoryBlock, slots, width);
     memory.fill(dKeyBlock, 0, <usize>(heads * wp) << 2);
+    if (separateAdds) {
+      packRows(adds + (<usize>ko << 2), valueBlock, heads, width);
+      memory.fill(dValueBlock, 0, <usize>(heads * wp) << 2);
+    }
     memory.fill(dSlotNorms, 0, <usize>slots << 2);
     // Read: dw^r(h, n) gets dr_h . M(n); dM(n) += sum_h w^r(h, n) dr_h.
     for (let n = 0; n < slots; n++) {
@@ -286,13 +309,14 @@ export function backward(
         v128.store(dSlot + (<usize>v << 2), dm);
       }
     }
-    // Write: dw^w(h, n) = dw^u(n) + dM(n) . k_h; dk_h += sum_n w^w(h, n) dM(n); cleared slots pass no gradient.
+    // Write: dw^w(h, n) = dw^u(n) + dM(n) . v_h; dv_h += sum_n w^w(h, n) dM(n) (v = k unless the heads write add
+    // vectors); cleared slots pass no gradient.
     for (let n = 0; n < slots; n++) {
       const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
       for (let h = 0; h < heads; h++) {
         const a = f32x4.splat(f32At(writeWeights, wo + h * slots + n));
-        const key = keyBlock + (<usize>(h * wp) << 2);
-        const dKey = dKeyBlock + (<usize>(h * wp) << 2);
+        const key = valueBlock + (<usize>(h * wp) << 2);
+        const dKey = dValueBlock + (<usize>(h * wp) << 2);
         let dot = f32x4.splat(0);
         for (let v = 0; v < wp; v += 4) {
           const dm = v128.load(dSlot + (<usize>v << 2));
@@ -320,6 +344,12 @@ export function backward(
       for (let w = 0; w < width; w++) {
         const k = f32At(keyBlock, h * wp + w);
         setF32(parameterGradient, b * parameterSize + h * width + w, f32At(dKeyBlock, h * wp + w) * (1 - k * k));
+      }
+      if (separateAdds) {
+        for (let w = 0; w < width; w++) {
+          const a = f32At(valueBlock, h * wp + w);
+          setF32(parameterGradient, b * parameterSize + keySize + heads + h * width + w, f32At(dValueBlock, h * wp + w) * (1 - a * a));
+        }
       }
     }
     // Usage decays into step t - 1.

@@ -24,6 +24,7 @@ const configs: [string, Partial<ModelConfig>][] = [
   // 5 heads: one full block of four and a padded one; 3 heads: a single padded block.
   ['string labels, 5 heads', { ...SMALL, labels: 'string', heads: 5 }],
   ['3 heads, usage decay 0.5, forget bias 0', { ...SMALL, heads: 3, usageDecay: 0.5, forgetBias: 0 }],
+  ['separate add vectors, 5 heads', { ...SMALL, heads: 5, writeVector: 'add' }],
   ['the LSTM baseline (no memory)', { ...SMALL, kind: 'lstm' }],
 ];
 
@@ -93,11 +94,11 @@ describe('supportsFastPath', () => {
     model.dispose();
   });
 
-  it('accepts the paper’s MANN and the LSTM baseline, and refuses the variants it does not implement', () => {
+  it('accepts the paper’s MANN (keys or add vectors written) and the LSTM baseline, and refuses the variants it does not implement', () => {
     expect(supportsFastPath(new MemoryAugmentedNetwork(SMALL).config)).toBe(true);
+    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, writeVector: 'add' })).toBe(true);
     expect(supportsFastPath(new MemoryAugmentedNetwork({ ...SMALL, kind: 'lstm' }).config)).toBe(true);
     expect(supportsFastPath(new MemoryAugmentedNetwork({ ...SMALL, kind: 'feed-forward' }).config)).toBe(false);
-    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, writeVector: 'add' })).toBe(false);
     expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, addressing: 'ntm' })).toBe(false);
     expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, controller: 'feed-forward' })).toBe(false);
   });

@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveMemoryConfig } from '@mann/memory';
 import type { ModelConfig } from './config';
-import { lruaInitialRecord, lruaStepBackward, lruaStepForward, lruaZeroCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
+import { lruaInitialRecord, lruaParameterSize, lruaStepBackward, lruaStepForward, lruaZeroCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { lstmCellBackward, lstmCellForward } from './fast_lstm_cell';
 import type { MemoryAugmentedNetwork } from './model';
 
 /**
- * True when `fastForward` can run this configuration: a MANN with an LSTM controller and LRUA addressing that
- * writes its keys (the paper's model, any sizes, one-hot or string labels), or the LSTM baseline (no memory).
- * Everything else uses the plain path.
+ * True when `fastForward` can run this configuration: a MANN with an LSTM controller and LRUA addressing (the
+ * paper's model, any sizes, one-hot or string labels, writing its keys or separate add vectors), or the LSTM
+ * baseline (no memory). Everything else uses the plain path.
  */
 export function supportsFastPath(config: ModelConfig): boolean {
   if (config.kind === 'lstm') return true;
-  return config.kind === 'mann' && config.controller === 'lstm' && config.addressing === 'lrua' && config.writeVector === 'key';
+  return config.kind === 'mann' && config.controller === 'lstm' && config.addressing === 'lrua';
 }
 
 /**
@@ -50,8 +50,8 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const config = model.config;
   if (!supportsFastPath(config)) {
     throw new Error(
-      `fastForward: supports a MANN with an LSTM controller and LRUA addressing writing its keys, and the LSTM baseline; this model is ` +
-        `kind '${config.kind}', controller '${config.controller}', addressing '${config.addressing}', writeVector '${config.writeVector}'. Use model.forward.`,
+      `fastForward: supports a MANN with an LSTM controller and LRUA addressing, and the LSTM baseline; this model is ` +
+        `kind '${config.kind}', controller '${config.controller}', addressing '${config.addressing}'. Use model.forward.`,
     );
   }
   if (images.rank !== 3 || previousLabels.rank !== 3 || images.shape[0] !== previousLabels.shape[0] || images.shape[1] !== previousLabels.shape[1]) {
@@ -70,11 +70,11 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const width = config.memoryWidth;
   const slots = config.memorySlots;
   const readSize = heads * width;
-  const parameterSize = readSize + heads;
+  const sizes: LruaSizes = { batch, heads, slots, width, decay: config.usageDecay, writeVector: config.writeVector };
+  const parameterSize = hasMemory ? lruaParameterSize(sizes) : 0;
   const inputSize = model.imageSize + model.labelSize;
   const gateSize = 4 * units;
   const recurrentSize = readSize + units; // rows of the kernel that multiply [r_{t-1}, h_{t-1}]
-  const sizes: LruaSizes = { batch, heads, slots, width, decay: config.usageDecay };
   const initialValue = resolveMemoryConfig({ slots, width }).initialValue;
   const forgetBias = config.forgetBias;
   const v = model.variables;

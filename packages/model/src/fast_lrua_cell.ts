@@ -8,19 +8,23 @@
 // in wasm instead (fast_lrua_wasm.ts, assembly/lrua.ts); setLruaImplementation('js') or MANN_LRUA=js keeps these.
 import { activeLruaWasm } from './fast_lrua_wasm';
 
-/** Sizes of one LRUA memory: B episodes, H heads, N slots of width W, usage decay. */
+/** Sizes of one LRUA memory: B episodes, H heads, N slots of width W, usage decay, and what a head writes. */
 export interface LruaSizes {
   batch: number;
   heads: number;
   slots: number;
   width: number;
   decay: number;
+  /** 'key' (default, the paper: the read key is written) or 'add' (a separate add vector, as `lrua`'s option). */
+  writeVector?: 'key' | 'add';
 }
 
 /** What one step saves for its derivative (all batch-major Float32Arrays). */
 export interface LruaStepRecord {
   /** tanh keys [B, H, W]. */
   keys: Float32Array;
+  /** What each head writes [B, H, W]: tanh add vectors with writeVector 'add', else empty (the keys are written). */
+  adds: Float32Array;
   /** sigmoid(alpha) [B, H]. */
   gate: Float32Array;
   /** least-used mask of the previous usage [B, N] (0 or 1). */
@@ -45,10 +49,11 @@ export interface LruaStepRecord {
 const EPSILON_SQUARED = 1e-16; // cosineSimilarity's default epsilon 1e-8, squared
 
 /** The length of each record array for these sizes (batch-major: [B, H, W], [B, H], [B, N], [B, H, N], [B, N, W]). */
-export function lruaRecordLengths({ batch, heads, slots, width }: LruaSizes): Record<keyof LruaStepRecord, number> {
+export function lruaRecordLengths({ batch, heads, slots, width, writeVector }: LruaSizes): Record<keyof LruaStepRecord, number> {
   const bh = batch * heads;
   return {
     keys: bh * width,
+    adds: writeVector === 'add' ? bh * width : 0,
     gate: bh,
     leastUsed: batch * slots,
     writeWeights: bh * slots,
@@ -60,6 +65,11 @@ export function lruaRecordLengths({ batch, heads, slots, width }: LruaSizes): Re
     usage: batch * slots,
     reads: bh * width,
   };
+}
+
+/** Addressing parameters per episode: H keys of W, H gate logits, and H add vectors of W with writeVector 'add'. */
+export function lruaParameterSize({ heads, width, writeVector }: LruaSizes): number {
+  return heads * width * (writeVector === 'add' ? 2 : 1) + heads;
 }
 
 /** The initial LRUA state as a record (memory filled with `initialValue`; usage and weights zero). */
@@ -99,12 +109,15 @@ export function lruaStepForward(parameters: Float32Array, previous: LruaStepReco
 export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
   const { batch, heads, slots, width, decay } = sizes;
   const keySize = heads * width;
-  const parameterSize = keySize + heads;
+  const parameterSize = lruaParameterSize(sizes);
+  const separateAdds = sizes.writeVector === 'add';
   const next = lruaInitialRecord(sizes, 0);
-  const { keys, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights, usage, reads } = next;
+  const { keys, adds, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights, usage, reads } = next;
   const previousMemory = previous.memory;
   const padded = paddedHeads(heads);
   const keyBlock = new Float32Array(padded * width);
+  // What the heads write: the keys themselves (the paper), or the add vectors.
+  const valueBlock = separateAdds ? new Float32Array(padded * width) : keyBlock;
   const writeBlock = new Float32Array(padded * slots);
   const dotBlock = new Float32Array(padded * slots);
   const readBlock = new Float32Array(padded * width);
@@ -117,6 +130,7 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
     const mo = b * slots * width;
     for (let i = 0; i < keySize; i++) keys[ko + i] = Math.tanh(parameters[po + i]);
     for (let h = 0; h < heads; h++) gate[b * heads + h] = 1 / (1 + Math.exp(-parameters[po + keySize + h]));
+    if (separateAdds) for (let i = 0; i < keySize; i++) adds[ko + i] = Math.tanh(parameters[po + keySize + heads + i]);
     // The `heads` least-used slots of the previous usage, ties to the lower index (leastUsedWeights' order).
     chosen.fill(0);
     for (let pick = 0; pick < heads; pick++) {
@@ -139,8 +153,10 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
       for (let n = 0; n < slots; n++) writeWeights[row + n] = s * previous.readWeights[row + n] + (1 - s) * leastUsed[so + n];
     }
     keyBlock.set(keys.subarray(ko, ko + keySize));
+    if (separateAdds) valueBlock.set(adds.subarray(ko, ko + keySize));
     writeBlock.set(writeWeights.subarray(wo, wo + heads * slots));
-    // Per slot: clear if least used, add sum_h w^w_h(n) k_h, then its norm and its dot with every key.
+    // Per slot: clear if least used, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
+    // with every key.
     for (let n = 0; n < slots; n++) {
       const keep = 1 - leastUsed[so + n];
       const slot = mo + n * width;
@@ -150,7 +166,7 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
         const a2 = writeBlock[(g + 2) * slots + n], a3 = writeBlock[(g + 3) * slots + n];
         const k0 = g * width, k1 = k0 + width, k2 = k1 + width, k3 = k2 + width;
         for (let w = 0; w < width; w++) {
-          memory[slot + w] += a0 * keyBlock[k0 + w] + a1 * keyBlock[k1 + w] + a2 * keyBlock[k2 + w] + a3 * keyBlock[k3 + w];
+          memory[slot + w] += a0 * valueBlock[k0 + w] + a1 * valueBlock[k1 + w] + a2 * valueBlock[k2 + w] + a3 * valueBlock[k3 + w];
         }
       }
       let squares = 0;
@@ -278,8 +294,9 @@ export function lruaStepBackwardJs(
 ): void {
   const { batch, heads, slots, width, decay } = sizes;
   const keySize = heads * width;
-  const parameterSize = keySize + heads;
-  const { keys, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights } = record;
+  const parameterSize = lruaParameterSize(sizes);
+  const separateAdds = sizes.writeVector === 'add';
+  const { keys, adds, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights } = record;
   const dMemory = carry.memory;
   const dUsage = carry.usage;
   const padded = paddedHeads(heads);
@@ -287,6 +304,9 @@ export function lruaStepBackwardJs(
   const keyBlock = new Float32Array(padded * width);
   const readGradientBlock = new Float32Array(padded * width);
   const dKeyBlock = new Float32Array(padded * width);
+  // The written vectors and their gradients: the key blocks themselves unless the heads write add vectors.
+  const valueBlock = separateAdds ? new Float32Array(padded * width) : keyBlock;
+  const dValueBlock = separateAdds ? new Float32Array(padded * width) : dKeyBlock;
   const weightBlock = new Float32Array(padded * slots);
   const dotBlock = new Float32Array(padded * slots);
   const dSlotNorms = new Float32Array(slots);
@@ -298,6 +318,10 @@ export function lruaStepBackwardJs(
     keyBlock.set(keys.subarray(ko, ko + keySize));
     readGradientBlock.set(readGradient.subarray(ko, ko + keySize));
     dKeyBlock.fill(0);
+    if (separateAdds) {
+      valueBlock.set(adds.subarray(ko, ko + keySize));
+      dValueBlock.fill(0);
+    }
     dSlotNorms.fill(0);
     // Read: dw^r(h, n) gets dr_h . M(n); dM(n) += sum_h w^r(h, n) dr_h.
     weightBlock.set(readWeights.subarray(wo, wo + heads * slots));
@@ -366,8 +390,8 @@ export function lruaStepBackwardJs(
         }
       }
     }
-    // Write: M = clear(M_{t-1}) + sum_h w^w_h k_h. dw^w(h, n) = dw^u(n) + dM(n) . k_h; dk_h += sum_n w^w(h, n) dM(n);
-    // then the cleared slots pass no gradient to M_{t-1}.
+    // Write: M = clear(M_{t-1}) + sum_h w^w_h v_h. dw^w(h, n) = dw^u(n) + dM(n) . v_h; dv_h += sum_n w^w(h, n) dM(n)
+    // (v = k unless the heads write add vectors); then the cleared slots pass no gradient to M_{t-1}.
     weightBlock.fill(0);
     weightBlock.set(writeWeights.subarray(wo, wo + heads * slots));
     for (let n = 0; n < slots; n++) {
@@ -379,14 +403,14 @@ export function lruaStepBackwardJs(
         let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
         for (let w = 0; w < width; w++) {
           const dm = dMemory[slot + w];
-          d0 += dm * keyBlock[k0 + w];
-          d1 += dm * keyBlock[k1 + w];
-          d2 += dm * keyBlock[k2 + w];
-          d3 += dm * keyBlock[k3 + w];
-          dKeyBlock[k0 + w] += a0 * dm;
-          dKeyBlock[k1 + w] += a1 * dm;
-          dKeyBlock[k2 + w] += a2 * dm;
-          dKeyBlock[k3 + w] += a3 * dm;
+          d0 += dm * valueBlock[k0 + w];
+          d1 += dm * valueBlock[k1 + w];
+          d2 += dm * valueBlock[k2 + w];
+          d3 += dm * valueBlock[k3 + w];
+          dValueBlock[k0 + w] += a0 * dm;
+          dValueBlock[k1 + w] += a1 * dm;
+          dValueBlock[k2 + w] += a2 * dm;
+          dValueBlock[k3 + w] += a3 * dm;
         }
         dotBlock[g * slots + n] = d0;
         dotBlock[(g + 1) * slots + n] = d1;
@@ -410,6 +434,12 @@ export function lruaStepBackwardJs(
       for (let w = 0; w < width; w++) {
         const k = keyBlock[h * width + w];
         parameterGradient[b * parameterSize + h * width + w] = dKeyBlock[h * width + w] * (1 - k * k);
+      }
+      if (separateAdds) {
+        for (let w = 0; w < width; w++) {
+          const a = valueBlock[h * width + w];
+          parameterGradient[b * parameterSize + keySize + heads + h * width + w] = dValueBlock[h * width + w] * (1 - a * a);
+        }
       }
     }
     weightBlock.fill(0);

@@ -5,7 +5,7 @@
 // The records stay ordinary Float32Arrays owned by the caller: each call copies its inputs into the module's
 // linear memory and its outputs back out (~1 MB per step at the paper's size, small next to the arithmetic),
 // so nothing outside this file knows where the numbers were computed.
-import { lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
+import { lruaParameterSize, lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
@@ -91,7 +91,7 @@ interface Layout {
   scratch: number;
 }
 
-const RECORD_FIELDS = ['keys', 'gate', 'leastUsed', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
+const RECORD_FIELDS = ['keys', 'adds', 'gate', 'leastUsed', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
 
 /** The wasm step behind the API of fast_lrua_cell.ts: copies in, runs the module, copies out. */
 class WasmLrua {
@@ -109,9 +109,9 @@ class WasmLrua {
     f.set(previous.readWeights, layout.previousReadWeights);
     const r = layout.record;
     this.exports.forward(
-      batch, heads, slots, width, decay,
+      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0,
       4 * layout.parameters, 4 * layout.previousMemory, 4 * layout.previousUsage, 4 * layout.previousReadWeights,
-      4 * r.keys, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
+      4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
       4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * r.usage, 4 * r.reads, 4 * layout.scratch,
     );
     const lengths = lruaRecordLengths(sizes);
@@ -132,8 +132,8 @@ class WasmLrua {
     f.set(carry.usage, layout.carryUsage);
     f.set(carry.readWeights, layout.carryReadWeights);
     this.exports.backward(
-      batch, heads, slots, width, decay,
-      4 * layout.readGradient, 4 * r.keys, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory,
+      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0,
+      4 * layout.readGradient, 4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory,
       4 * r.keyNorms, 4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * layout.previousReadWeights,
       4 * layout.carryMemory, 4 * layout.carryUsage, 4 * layout.carryReadWeights, 4 * layout.parameters, 4 * layout.scratch,
     );
@@ -151,7 +151,7 @@ class WasmLrua {
   /** The layout for these sizes, growing the memory to fit it (kept while the sizes stay the same). */
   private layoutFor(sizes: LruaSizes): Layout {
     const { batch, heads, slots, width } = sizes;
-    const key = `${batch},${heads},${slots},${width}`;
+    const key = `${batch},${heads},${slots},${width},${sizes.writeVector ?? 'key'}`;
     if (this.layout?.key === key) return this.layout;
     let next = Math.ceil(this.exports.heapBase() / 16) * 4; // float index, 16-byte aligned
     const take = (length: number) => {
@@ -162,7 +162,7 @@ class WasmLrua {
     const lengths = lruaRecordLengths(sizes);
     const layout: Layout = {
       key,
-      parameters: take(batch * (heads * width + heads)),
+      parameters: take(batch * lruaParameterSize(sizes)),
       readGradient: take(lengths.reads),
       previousMemory: take(lengths.memory),
       previousUsage: take(lengths.usage),

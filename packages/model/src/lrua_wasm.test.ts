@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   lruaInitialRecord,
+  lruaParameterSize,
   lruaStepBackward,
   lruaStepBackwardJs,
   lruaStepForward,
@@ -56,13 +57,16 @@ function copyCarry(carry: LruaCarry): LruaCarry {
   return { memory: carry.memory.slice(), usage: carry.usage.slice(), readWeights: carry.readWeights.slice() };
 }
 
-// H not a multiple of 4 (1, 3, 5), N and W not multiples of 4, and the paper's sizes (H 4, N 128, W 40).
+// H not a multiple of 4 (1, 3, 5), N and W not multiples of 4, and the paper's sizes (H 4, N 128, W 40); heads
+// that write separate add vectors, padded and at the paper's size.
 const CASES: LruaSizes[] = [
   { batch: 2, heads: 1, slots: 5, width: 3, decay: 0.95 },
   { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9 },
   { batch: 2, heads: 5, slots: 9, width: 5, decay: 0.95 },
   { batch: 2, heads: 4, slots: 16, width: 8, decay: 0.99 },
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95 },
+  { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9, writeVector: 'add' },
+  { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, writeVector: 'add' },
 ];
 
 describe('the WebAssembly LRUA step', () => {
@@ -78,11 +82,11 @@ describe('the WebAssembly LRUA step', () => {
   });
 
   for (const sizes of CASES) {
-    it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width})`, () => {
+    it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width}, writing ${sizes.writeVector ?? 'key'}s)`, () => {
       const { batch, heads, slots, width } = sizes;
       const next = random(heads * 1000 + slots * 10 + width);
       const steps = 4;
-      const parameters = Array.from({ length: steps }, () => randomArray(batch * (heads * width + heads), next, 3));
+      const parameters = Array.from({ length: steps }, () => randomArray(batch * lruaParameterSize(sizes), next, 3));
       setLruaImplementation('wasm');
       const wasm = [lruaInitialRecord(sizes, 1e-6)];
       const js = [lruaInitialRecord(sizes, 1e-6)];
