@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { averageRuns, learningCurveSvg, niceTicks, parseMetrics } from './plot';
-import { runOptionsFromArgs } from './train';
+import { learningRateAt, parseLearningRateSchedule, runOptionsFromArgs } from './train';
 import { imageAsText } from './episode_view';
 
 describe('plot', () => {
@@ -51,6 +51,27 @@ describe('train options', () => {
     expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', path: 'fast', split: 'paper', augment: true, affine: true });
     expect(options.model).toEqual({});
     expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
+  });
+
+  it('--lr-schedule lowers the learning rate from given batches on; --lr alone on --resume takes over', () => {
+    const options = runOptionsFromArgs({ lr: '3e-3', 'lr-schedule': '20000:1e-3, 22500:3e-4' });
+    expect(options.learningRateSchedule).toEqual([
+      { step: 20000, learningRate: 1e-3 },
+      { step: 22500, learningRate: 3e-4 },
+    ]);
+    expect([0, 19999, 20000, 22499, 22500, 90000].map((step) => learningRateAt(options, step))).toEqual([3e-3, 3e-3, 1e-3, 1e-3, 3e-4, 3e-4]);
+    // Resumed: the schedule sticks; --lr alone replaces it; --lr-schedule none drops it.
+    expect(runOptionsFromArgs({ steps: '50000' }, options).learningRateSchedule).toHaveLength(2);
+    const manual = runOptionsFromArgs({ lr: '1e-4' }, options);
+    expect(manual.learningRateSchedule).toEqual([]);
+    expect(learningRateAt(manual, 30000)).toBe(1e-4);
+    expect(runOptionsFromArgs({ 'lr-schedule': 'none' }, options).learningRateSchedule).toEqual([]);
+    // Runs saved before the option existed have no schedule.
+    const { learningRateSchedule: _, ...older } = options;
+    expect(learningRateAt(runOptionsFromArgs({}, older), 30000)).toBe(3e-3);
+    expect(() => parseLearningRateSchedule('20000=1e-3')).toThrow(/"20000=1e-3" is not STEP:LR/);
+    expect(() => parseLearningRateSchedule('20000:0')).toThrow(/positive LR/);
+    expect(() => parseLearningRateSchedule('20000:1e-3,10000:3e-4')).toThrow(/steps must increase, but 10000 follows 20000/);
   });
 
   it('--write-vector chooses what the LRUA heads write, and names the choices when wrong', () => {

@@ -26,6 +26,9 @@ Training
   --steps N                        total training batches (10000)
   --batch B                        episodes per batch (16)
   --optimizer adam|rmsprop         (adam)   --lr X  learning rate (1e-3 for adam, 1e-4 for rmsprop)
+  --lr-schedule STEP:LR[,...]      lower the learning rate during the run, each LR from that many batches on, e.g.
+                                   --lr 3e-3 --lr-schedule 20000:1e-3,22500:3e-4 (none); --lr alone on --resume
+                                   drops a run's schedule, --lr-schedule none too
   --clip X                         clip gradients to global norm X, 0 = off (10)
   --seed N                         seed of weights and episodes (0)
   --backend wasm|cpu               tfjs backend (wasm)
@@ -55,6 +58,8 @@ export interface RunOptions {
   steps: number;
   optimizer: 'adam' | 'rmsprop';
   learningRate: number;
+  /** Later learning rates, by the batch they start from (absent in older runs: none). */
+  learningRateSchedule?: LearningRateChange[];
   clipNorm: number;
   seed: number;
   backend: BackendName;
@@ -72,6 +77,39 @@ export interface RunOptions {
   evalEvery: number;
   evalEpisodes: number;
   checkpointEvery: number;
+}
+
+/** From `step` batches on, train at `learningRate`. */
+export interface LearningRateChange {
+  step: number;
+  learningRate: number;
+}
+
+/** `--lr-schedule` text ("20000:1e-3,22500:3e-4", or "none") -> the changes, checked (steps increasing, rates positive). */
+export function parseLearningRateSchedule(text: string): LearningRateChange[] {
+  if (text.trim() === 'none') return [];
+  const changes = text.split(',').map((item) => {
+    const match = /^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(item);
+    const step = match ? Number(match[1]) : NaN;
+    const learningRate = match ? Number(match[2]) : NaN;
+    if (!(step >= 1) || !(learningRate > 0 && Number.isFinite(learningRate))) {
+      throw new UsageError(`--lr-schedule: "${item}" is not STEP:LR with a whole STEP >= 1 and a positive LR, e.g. --lr-schedule 20000:1e-3,22500:3e-4.`);
+    }
+    return { step, learningRate };
+  });
+  for (let i = 1; i < changes.length; i++) {
+    if (changes[i].step <= changes[i - 1].step) {
+      throw new UsageError(`--lr-schedule: steps must increase, but ${changes[i].step} follows ${changes[i - 1].step}.`);
+    }
+  }
+  return changes;
+}
+
+/** The learning rate of the batch after `step` batches: the last scheduled change at or before `step`, else --lr. */
+export function learningRateAt(options: Pick<RunOptions, 'learningRate' | 'learningRateSchedule'>, step: number): number {
+  let rate = options.learningRate;
+  for (const change of options.learningRateSchedule ?? []) if (change.step <= step) rate = change.learningRate;
+  return rate;
 }
 
 const OPTIONS = {
@@ -93,6 +131,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   optimizer: { type: 'string' },
   lr: { type: 'string' },
+  'lr-schedule': { type: 'string' },
   clip: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
@@ -134,6 +173,9 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
     steps: integer('steps', v.steps, base?.steps ?? 10000),
     optimizer,
     learningRate: number('lr', v.lr, base && base.optimizer === optimizer ? base.learningRate : optimizer === 'adam' ? 1e-3 : 1e-4),
+    // --lr on a resumed run takes over from the run's schedule, unless a new schedule is given with it.
+    learningRateSchedule:
+      v['lr-schedule'] !== undefined ? parseLearningRateSchedule(v['lr-schedule']) : v.lr !== undefined ? [] : (base?.learningRateSchedule ?? []),
     clipNorm: number('clip', v.clip, base?.clipNorm ?? 10),
     seed: integer('seed', v.seed, base?.seed ?? 0, 0),
     backend: choice('backend', v.backend, ['wasm', 'cpu'] as const, (base?.backend as 'wasm' | 'cpu') ?? 'wasm'),
@@ -189,7 +231,7 @@ export async function train(argv: string[]): Promise<void> {
   // Restore after the backend is active, so the variables live on it.
   let trainer: Trainer;
   let random: Random;
-  const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
+  const trainerOptions = { optimizer: options.optimizer, learningRate: learningRateAt(options, 0), clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
   if (values.resume) {
     const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
     trainer = options.workers
@@ -204,12 +246,13 @@ export async function train(argv: string[]): Promise<void> {
     random = createRandom(options.seed);
   }
   const model = trainer.model;
+  trainer.setLearningRate(learningRateAt(options, trainer.step)); // a resumed run continues its schedule
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   const checkpointDir = join(runDir, 'checkpoint');
   log(
     `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}${config.addressing === 'lrua' && config.writeVector === 'add' ? ' writing add vectors' : ''}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
-      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
+      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
 
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
@@ -234,6 +277,12 @@ export async function train(argv: string[]): Promise<void> {
   let windowStart = performance.now();
   try {
     while (trainer.step < options.steps && !interrupted) {
+      const rate = learningRateAt(options, trainer.step);
+      if (rate !== trainer.learningRate) {
+        trainer.setLearningRate(rate);
+        progress.done();
+        log(`learning rate ${rate} from batch ${trainer.step + 1}`);
+      }
       const episodesSeen = trainer.step * options.batch;
       const n = config.labels === 'one-hot' ? config.ways : ways(episodesSeen);
       const batch = sampleEpisodes(task.train, { ways: n, shots: options.shots, batchSize: options.batch, labels: labels(n), random });
@@ -260,6 +309,7 @@ export async function train(argv: string[]): Promise<void> {
           accuracy: accuracyRecord(window, options.shots),
           episodesPerSecond: (windowSteps * options.batch) / seconds,
           msPerBatch: (seconds * 1000) / windowSteps,
+          learningRate: trainer.learningRate,
           ways: n,
           time: new Date().toISOString(),
         };

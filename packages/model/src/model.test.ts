@@ -119,6 +119,35 @@ describe('training', () => {
     trainer.optimizer.dispose();
   });
 
+  it.each(['adam', 'rmsprop'] as const)('changes the learning rate mid-run (%s): the next update is the one a trainer built with that rate makes', (optimizer) => {
+    // Two trainers with the same weights and the same first update at lr 1e-3; then one switches to 3e-4 and the
+    // other is a trainer whose rate was 3e-4 from the start but whose state is copied: their 2nd updates agree.
+    const batch = smallBatch(SMALL);
+    const switched = new Trainer(new MemoryAugmentedNetwork({ ...SMALL, seed: 5 }), { optimizer, learningRate: 1e-3 });
+    const reference = new Trainer(new MemoryAugmentedNetwork({ ...SMALL, seed: 5 }), { optimizer, learningRate: 1e-3 });
+    switched.trainStep(batch);
+    reference.trainStep(batch);
+    switched.setLearningRate(3e-4);
+    expect(switched.learningRate).toBe(3e-4);
+    expect(switched.trainingState().optimizer).toMatchObject({ learningRate: 3e-4 });
+    const fresh = new Trainer(reference.model, { optimizer, learningRate: 3e-4 });
+    fresh.optimizer.setState(reference.optimizer.state());
+    const before = Array.from(switched.model.variables['output/kernel'].dataSync());
+    switched.trainStep(batch);
+    fresh.trainStep(batch);
+    const after = Array.from(switched.model.variables['output/kernel'].dataSync());
+    expect(maxAbsDifference(switched.model.variables['output/kernel'], fresh.model.variables['output/kernel'])).toBeLessThan(1e-7);
+    // ... and the 2nd update did move the weights.
+    const moved = Math.max(...after.map((x, i) => Math.abs(x - before[i])));
+    expect(moved).toBeGreaterThan(1e-5);
+    expect(() => switched.setLearningRate(0)).toThrow(/learningRate must be a positive number, got 0/);
+    expect(() => switched.setLearningRate(NaN)).toThrow(/positive number, got NaN/);
+    expect(switched.learningRate).toBe(3e-4);
+    for (const t of [switched, reference, fresh]) t.optimizer.dispose();
+    switched.model.dispose();
+    reference.model.dispose();
+  });
+
   it('stops with a clear error, without updating, when the loss is not finite', () => {
     const model = new MemoryAugmentedNetwork(SMALL);
     const trainer = new Trainer(model);

@@ -6,6 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export interface Optimizer {
   readonly name: 'rmsprop' | 'adam';
+  /** The step size of the next updates. */
+  readonly learningRate: number;
+  /** Changes the step size from the next update on (a schedule), keeping the state: a positive number. */
+  setLearningRate(learningRate: number): void;
   /** Applies one update to `variables` from `gradients` (same keys). */
   apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void;
   /** The optimiser's state tensors by name (e.g. `output/kernel/rms`), for checkpoints. */
@@ -32,7 +36,17 @@ export interface AdamOptions {
 
 abstract class SlotOptimizer implements Optimizer {
   abstract readonly name: 'rmsprop' | 'adam';
+  abstract readonly options: { learningRate: number };
   protected slots = new Map<string, tf.Variable>();
+
+  get learningRate(): number {
+    return this.options.learningRate;
+  }
+
+  setLearningRate(learningRate: number): void {
+    validateRate(learningRate);
+    this.options.learningRate = learningRate;
+  }
 
   abstract apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void;
 

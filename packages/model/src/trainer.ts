@@ -44,7 +44,6 @@ export class DivergenceError extends Error {}
 export class Trainer {
   readonly model: MemoryAugmentedNetwork;
   readonly optimizer: Optimizer;
-  readonly learningRate: number;
   readonly clipNorm: number;
   /** True when this trainer computes the forward pass and gradients with `fastForward`. */
   readonly fastPath: boolean;
@@ -54,11 +53,23 @@ export class Trainer {
   constructor(model: MemoryAugmentedNetwork, options: TrainerOptions = {}) {
     const name = options.optimizer ?? 'adam';
     this.model = model;
-    this.learningRate = options.learningRate ?? (name === 'adam' ? 1e-3 : 1e-4);
     this.clipNorm = options.clipNorm ?? 10;
     if (!(this.clipNorm >= 0)) throw new Error(`Trainer: clipNorm must be >= 0 (0 = no clipping), got ${this.clipNorm}.`);
-    this.optimizer = createOptimizer(name, this.learningRate);
+    this.optimizer = createOptimizer(name, options.learningRate ?? (name === 'adam' ? 1e-3 : 1e-4));
     this.fastPath = (options.fastPath ?? false) && supportsFastPath(model.config);
+  }
+
+  /** The optimiser's step size for the next updates. */
+  get learningRate(): number {
+    return this.optimizer.learningRate;
+  }
+
+  /**
+   * Changes the step size from the next update on, keeping the optimiser's state (a learning-rate schedule:
+   * `mann train --lr-schedule`). Checkpoints store the new rate.
+   */
+  setLearningRate(learningRate: number): void {
+    this.optimizer.setLearningRate(learningRate);
   }
 
   /** The model's logits for a batch, by the fast or the plain path. Call inside `tf.tidy` or a gradient function. */
