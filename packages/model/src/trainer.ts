@@ -17,8 +17,8 @@ export interface TrainerOptions {
   clipNorm?: number;
   /**
    * Use `fastForward` (same maths, hand-written gradient, ~10x fewer kernels) when the model supports it: a
-   * MANN with an LSTM controller and LRUA addressing writing its keys (other models silently use the plain
-   * path). Default false: the plain `model.forward` path, every op differentiated by tfjs. The two agree to
+   * MANN with an LSTM controller and LRUA addressing, or the LSTM baseline (other models silently use the
+   * plain path). Default false: the plain `model.forward` path, every op differentiated by tfjs. The two agree to
    * float32 rounding (fast_forward.test.ts), but rounding makes long training runs drift apart, so turning
    * it on changes a seeded run's exact trajectory.
    */
