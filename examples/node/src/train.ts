@@ -231,7 +231,7 @@ export async function train(argv: string[]): Promise<void> {
   // Restore after the backend is active, so the variables live on it.
   let trainer: Trainer;
   let random: Random;
-  const trainerOptions = { optimizer: options.optimizer, learningRate: learningRateAt(options, 0), clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
+  const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
   if (values.resume) {
     const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
     trainer = options.workers

@@ -71,7 +71,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const slots = config.memorySlots;
   const readSize = heads * width;
   const sizes: LruaSizes = { batch, heads, slots, width, decay: config.usageDecay, writeVector: config.writeVector };
-  const parameterSize = hasMemory ? lruaParameterSize(sizes) : 0;
+  const parameterSize = lruaParameterSize(sizes); // 0 without memory (no heads)
   const inputSize = model.imageSize + model.labelSize;
   const gateSize = 4 * units;
   const recurrentSize = readSize + units; // rows of the kernel that multiply [r_{t-1}, h_{t-1}]

@@ -1,9 +1,9 @@
 // Plain-JavaScript LRUA memory step and its hand-written derivative, for the fast path (fast_forward.ts).
-// Same maths as `lrua` in @mann/addressing (write before read, keys written, least-used slots cleared, cosine
-// with norms sqrt(sum x^2 + 1e-16), usage decay). Why JavaScript: at the paper's size every product here is
-// [4 x 40] by [40 x 128] per episode, far too small for a backend kernel to pay its dispatch cost (a wasm
-// BatchMatMul of this size takes as long as this loop), and the plain path needs ~35 such kernels per step
-// forward and ~80 backward. Float32Arrays work in every JavaScript runtime, so the browser keeps this path.
+// Same maths as `lrua` in @mann/addressing (write before read, keys or add vectors written, least-used slots
+// cleared, cosine with norms sqrt(sum x^2 + 1e-16), usage decay). Why JavaScript: at the paper's size every product
+// here is [4 x 40] by [40 x 128] per episode, far too small for a backend kernel to pay its dispatch cost (a wasm
+// BatchMatMul of this size takes as long as this loop), and the plain path needs ~35 such kernels per step forward
+// and ~80 backward. Float32Arrays work in every JavaScript runtime, so the browser keeps this path.
 // Where WebAssembly SIMD compiles (Node, worker threads), lruaStepForward / lruaStepBackward run the same loops
 // in wasm instead (fast_lrua_wasm.ts, assembly/lrua.ts); setLruaImplementation('js') or MANN_LRUA=js keeps these.
 import { activeLruaWasm } from './fast_lrua_wasm';
@@ -82,8 +82,9 @@ export function lruaInitialRecord(sizes: LruaSizes, initialValue: number): LruaS
 }
 
 /**
- * One LRUA step: the addressing parameters `parameters` [B, H*W + H] (keys head-major, then the gate logits;
- * the layout of `lrua`'s `parameterSize`) and the previous step's record -> the new record (reads in `reads`).
+ * One LRUA step: the addressing parameters `parameters` [B, lruaParameterSize(sizes)] (keys head-major, the gate
+ * logits, then with writeVector 'add' the add vectors: the layout of `lrua`'s `parameterSize`) and the previous
+ * step's record -> the new record (reads in `reads`).
  *
  * ```js
  * const sizes = { batch: 1, heads: 1, slots: 2, width: 1, decay: 0.95 };
@@ -267,7 +268,7 @@ export function lruaZeroCarry(sizes: LruaSizes): LruaCarry {
 
 /**
  * The derivative of {@link lruaStepForward}: from dL/dreads `readGradient` [B, H, W], the step's record and the
- * previous step's record, writes dL/dparameters into `parameterGradient` [B, H*W + H] and updates `carry` in
+ * previous step's record, writes dL/dparameters into `parameterGradient` [B, lruaParameterSize(sizes)] and updates `carry` in
  * place to the gradients of step t - 1's state. The least-used mask gets no gradient (as in the plain path).
  */
 export function lruaStepBackward(
