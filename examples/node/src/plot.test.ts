@@ -80,6 +80,13 @@ describe('train options', () => {
     expect(() => runOptionsFromArgs({ 'write-vector': 'value' })).toThrow(/write-vector.*key.*add/);
   });
 
+  it('--clearing chooses which least-used slots LRUA zeroes, also on a resumed run', () => {
+    expect(runOptionsFromArgs({ clearing: 'least-used' }).model).toEqual({ clearing: 'least-used' });
+    const saved = runOptionsFromArgs({ 'write-vector': 'add' });
+    expect(runOptionsFromArgs({ clearing: 'least-used' }, saved).model).toEqual({ writeVector: 'add', clearing: 'least-used' });
+    expect(() => runOptionsFromArgs({ clearing: 'one' })).toThrow(/clearing.*all-least-used.*least-used/);
+  });
+
   it('keeps a resumed run\'s options unless told otherwise', () => {
     const base = runOptionsFromArgs({ units: '64', lr: '0.003', steps: '100' });
     const resumed = runOptionsFromArgs({ steps: '200' }, base);

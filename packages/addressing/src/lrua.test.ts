@@ -128,6 +128,28 @@ describe('lrua step', () => {
     expectClose(next.usage, [[1.818237, 0.438237, 1.168527]]);
   });
 
+  it("clears only the single least-used slot with clearing: 'least-used' (the paper), every marked slot by default", () => {
+    const state = (): LruaState => ({
+      memory: tf.tensor3d([[[1, 2], [3, 4], [5, 6], [7, 8]]]),
+      usage: tf.tensor2d([[0.5, 0.2, 0.9, 0.1]]), // least used: slot 3, then slot 1
+      readWeights: tf.tensor3d([[[1, 0, 0, 0], [1, 0, 0, 0]]]), // both heads read slot 0 last step
+      writeWeights: tf.zeros([1, 2, 4]) as tf.Tensor3D,
+      leastUsed: tf.zeros([1, 4]) as tf.Tensor2D,
+    });
+    // Both gates sigmoid(30) = 1: the heads write only to slot 0: [1,2] + 2 * [0.5,-0.5] = [2, 1].
+    const parameters = tf.tensor2d([[...HALF_KEY, ...HALF_KEY, 30, 30]]);
+    const memory = { slots: 4, width: 2 };
+    const paper = lrua({ memory, heads: 2, clearing: 'least-used' }).step(parameters, state()).state;
+    const mask = lrua({ memory, heads: 2 }).step(parameters, state()).state;
+    // The least-used mask (and so the write weights) is the same: slots 1 and 3.
+    expectClose(paper.leastUsed, [[0, 1, 0, 1]], 0);
+    expectClose(mask.leastUsed, [[0, 1, 0, 1]], 0);
+    // Only slot 3 is zeroed, as the paper says; by default slot 1 as well.
+    expectClose(paper.memory, [[[2, 1], [3, 4], [5, 6], [0, 0]]]);
+    expectClose(mask.memory, [[[2, 1], [0, 0], [5, 6], [0, 0]]]);
+    expect(() => lrua({ memory, heads: 2, clearing: 'one' as 'least-used' })).toThrow("lrua: clearing must be 'all-least-used' or 'least-used', got one");
+  });
+
   it("writes tanh(add) instead of the key with writeVector: 'add'", () => {
     const scheme = lrua({ memory: { slots: 3, width: 2 }, heads: 1, writeVector: 'add' }); // key 2, gate 1, add 2
     const { state } = scheme.step(tf.tensor2d([[...HALF_KEY, 0, atanh(0.8), atanh(0.6)]]), scheme.initialState(1));

@@ -42,6 +42,15 @@ export interface LruaOptions {
    * vector a_t = tanh(W_a h_t + b_a), as some peers; adds heads * W parameters).
    */
   writeVector?: 'key' | 'add';
+  /**
+   * Which slots are zeroed before the write: `'all-least-used'` (default: all H slots the least-used mask
+   * marks, as the PyTorch reference shared/bench/torch_mann_ref.py and the shipped checkpoints) or
+   * `'least-used'` (the paper's "the least used memory location ... is set to zero": that one slot only).
+   * The mask itself, and so the write weights, are the same either way. Why it matters: clearing H slots a
+   * step wipes 4 x 50 = 200 slots in a 50-step episode, more than the 128 there are, so late in an episode
+   * the oldest bindings are erased.
+   */
+  clearing?: 'all-least-used' | 'least-used';
 }
 
 /**
@@ -68,8 +77,8 @@ export interface LruaOptions {
  * - k = tanh(keys); w^lu = leastUsedWeights(w^u_{t-1}, H) (the H least-used slots, no gradient);
  * - w^w = sigmoid(alpha) w^r_{t-1} + (1 - sigmoid(alpha)) w^lu (`lruaWriteWeights`);
  * - M = clearSlots(M_{t-1}, w^lu): every slot the least-used mask marks is zeroed, as the PyTorch reference
- *   (shared/bench/torch_mann_ref.py) does (the paper speaks of "the least-used slot"; with H heads the mask
- *   marks H slots);
+ *   (shared/bench/torch_mann_ref.py) does; with `clearing: 'least-used'`, only the single least-used slot, as
+ *   the paper says (with H heads the mask marks H slots);
  * - M = M + sum_h w^w_h^T v_h with v = k (or tanh(add)) (`writeMemory`);
  * - w^r = softmax(cosine(k, M)) on the new memory (`contentWeights`); reads = w^r M (`readMemory`);
  * - w^u = decay w^u_{t-1} + sum_h w^r_h + sum_h w^w_h (`updateUsage`).
@@ -80,7 +89,7 @@ export interface LruaOptions {
  */
 export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
   if (options == null || typeof options !== 'object') {
-    throw new Error(`lrua: options must be an object { memory, heads, decay?, writeVector? }, got ${String(options)}`);
+    throw new Error(`lrua: options must be an object { memory, heads, decay?, writeVector?, clearing? }, got ${String(options)}`);
   }
   const memory = resolveMemoryConfig(options.memory);
   const heads = options.heads;
@@ -92,6 +101,10 @@ export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
   const writeVector = options.writeVector ?? 'key';
   if (writeVector !== 'key' && writeVector !== 'add') {
     throw new Error(`lrua: writeVector must be 'key' or 'add', got ${String(writeVector)}`);
+  }
+  const clearing = options.clearing ?? 'all-least-used';
+  if (clearing !== 'all-least-used' && clearing !== 'least-used') {
+    throw new Error(`lrua: clearing must be 'all-least-used' or 'least-used', got ${String(clearing)}`);
   }
   const { slots, width } = memory;
   const keySize = heads * width;
@@ -130,7 +143,9 @@ export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
 
         const leastUsed = leastUsedWeights(state.usage, heads);
         const writeWeights = lruaWriteWeights(gate, state.readWeights, leastUsed);
-        const written = writeMemory(clearSlots(state.memory, leastUsed), writeWeights, values);
+        // The paper's single least-used slot is the mask's first (leastUsedWeights ranks ties the same way).
+        const cleared = clearing === 'least-used' ? leastUsedWeights(state.usage, 1) : leastUsed;
+        const written = writeMemory(clearSlots(state.memory, cleared), writeWeights, values);
         const readWeights = contentWeights(keys, written);
         const reads = readMemory(written, readWeights);
         const usage = updateUsage(state.usage, decay, readWeights, writeWeights);

@@ -70,12 +70,13 @@ export function scratchBytes(heads: i32, slots: i32, width: i32): i32 {
 /**
  * One step forward: parameters [B, H*W + H] (or [B, 2*H*W + H] with `separateAdds`: keys, gates, add vectors)
  * and the previous record's memory, usage and read weights -> the new record's arrays (all written in full;
- * `adds` only with `separateAdds`, when the heads write add vectors instead of their keys).
+ * `adds` only with `separateAdds`, when the heads write add vectors instead of their keys). The slots zeroed
+ * before the write (`cleared`) are the whole least-used mask, or with `clearOne` its least-used slot alone.
  */
 export function forward(
-  batch: i32, heads: i32, slots: i32, width: i32, decay: f32, separateAdds: i32,
+  batch: i32, heads: i32, slots: i32, width: i32, decay: f32, separateAdds: i32, clearOne: i32,
   parameters: usize, previousMemory: usize, previousUsage: usize, previousReadWeights: usize,
-  keys: usize, adds: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryOut: usize, keyNorms: usize,
+  keys: usize, adds: usize, gate: usize, leastUsed: usize, cleared: usize, writeWeights: usize, memoryOut: usize, keyNorms: usize,
   slotNorms: usize, similarity: usize, readWeights: usize, usage: usize, reads: usize, scratch: usize,
 ): void {
   const wp = padded(width);
@@ -116,6 +117,9 @@ export function forward(
     // The `heads` least-used slots of the previous usage, ties to the lower index.
     memory.fill(chosen, 0, <usize>slots << 2);
     memory.fill(leastUsed + (<usize>so << 2), 0, <usize>slots << 2);
+    memory.fill(cleared + (<usize>so << 2), 0, <usize>slots << 2);
+    // Zeroed before the write: every pick, or with `clearOne` the first (the least used) alone.
+    const clearedCount = clearOne ? min(1, heads) : heads;
     for (let pick = 0; pick < heads; pick++) {
       let best = -1;
       let bestValue = Infinity;
@@ -128,6 +132,7 @@ export function forward(
       }
       store<i32>(chosen + (<usize>best << 2), 1);
       setF32(leastUsed, so + best, 1);
+      if (pick < clearedCount) setF32(cleared, so + best, 1);
     }
     for (let h = 0; h < heads; h++) {
       const s = f32At(gate, b * heads + h);
@@ -137,10 +142,10 @@ export function forward(
       }
     }
     packRows(previousMemory + (<usize>(b * slots * width) << 2), memoryBlock, slots, width);
-    // Per slot: clear if least used, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
+    // Per slot: clear if marked, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
     // with every key.
     for (let n = 0; n < slots; n++) {
-      const keep = f32x4.splat(1 - f32At(leastUsed, so + n));
+      const keep = f32x4.splat(1 - f32At(cleared, so + n));
       const slot = memoryBlock + (<usize>(n * wp) << 2);
       for (let h = 0; h < heads; h++) v128.store(splats + (<usize>h << 4), f32x4.splat(f32At(writeWeights, wo + h * slots + n)));
       let squares = f32x4.splat(0);
@@ -212,7 +217,7 @@ export function forward(
  */
 export function backward(
   batch: i32, heads: i32, slots: i32, width: i32, decay: f32, separateAdds: i32,
-  readGradient: usize, keys: usize, adds: usize, gate: usize, leastUsed: usize, writeWeights: usize, memoryIn: usize,
+  readGradient: usize, keys: usize, adds: usize, gate: usize, leastUsed: usize, cleared: usize, writeWeights: usize, memoryIn: usize,
   keyNorms: usize, slotNorms: usize, similarity: usize, readWeights: usize, previousReadWeights: usize,
   carryMemory: usize, carryUsage: usize, carryReadWeights: usize, parameterGradient: usize, scratch: usize,
 ): void {
@@ -326,7 +331,7 @@ export function backward(
         }
         setF32(dots, h * slots + n, sumLanes(dot));
       }
-      const keep = f32x4.splat(1 - f32At(leastUsed, so + n));
+      const keep = f32x4.splat(1 - f32At(cleared, so + n));
       for (let v = 0; v < wp; v += 4) v128.store(dSlot + (<usize>v << 2), f32x4.mul(keep, v128.load(dSlot + (<usize>v << 2))));
     }
     unpackRows(dMemoryBlock, carryMemory + mo, slots, width);

@@ -27,6 +27,12 @@ export interface ModelConfig {
   usageDecay: number;
   /** LRUA: write the key itself (the paper) or a separate add vector. */
   writeVector: 'key' | 'add';
+  /**
+   * LRUA: zero every slot of the least-used mask before writing ('all-least-used', H slots, as the PyTorch
+   * reference) or only the least-used slot ('least-used', the paper's wording). Checkpoints from before this
+   * option cleared the whole mask, which stays the default.
+   */
+  clearing: 'all-least-used' | 'least-used';
   /** NTM addressing: number of shift offsets (3 = -1, 0, +1). */
   shifts: number;
   /** 'one-hot' (N-way softmax) or 'string' (five 5-way softmaxes, the paper's Table 2). */
@@ -50,6 +56,7 @@ export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
   heads: 4,
   usageDecay: 0.95,
   writeVector: 'key',
+  clearing: 'all-least-used',
   shifts: 3,
   labels: 'one-hot',
   ways: 5,
@@ -85,6 +92,7 @@ export function resolveConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
   oneOf(config, 'controller', ['lstm', 'feed-forward']);
   oneOf(config, 'addressing', ['lrua', 'ntm']);
   oneOf(config, 'writeVector', ['key', 'add']);
+  oneOf(config, 'clearing', ['all-least-used', 'least-used']);
   oneOf(config, 'labels', ['one-hot', 'string']);
   for (const key of ['controllerUnits', 'memorySlots', 'memoryWidth', 'heads', 'shifts', 'ways', 'imageSize'] as const) {
     positiveInteger(config, key);

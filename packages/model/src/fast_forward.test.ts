@@ -25,6 +25,8 @@ const configs: [string, Partial<ModelConfig>][] = [
   ['string labels, 5 heads', { ...SMALL, labels: 'string', heads: 5 }],
   ['3 heads, usage decay 0.5, forget bias 0', { ...SMALL, heads: 3, usageDecay: 0.5, forgetBias: 0 }],
   ['separate add vectors, 5 heads', { ...SMALL, heads: 5, writeVector: 'add' }],
+  // Steps 0-1 clear fresh slots either way; from step 2 the single cleared slot holds what step 0 wrote.
+  ['only the least-used slot cleared (the paper), 3 heads', { ...SMALL, heads: 3, clearing: 'least-used' }],
   ['the LSTM baseline (no memory)', { ...SMALL, kind: 'lstm' }],
 ];
 

@@ -70,7 +70,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
   const width = config.memoryWidth;
   const slots = config.memorySlots;
   const readSize = heads * width;
-  const sizes: LruaSizes = { batch, heads, slots, width, decay: config.usageDecay, writeVector: config.writeVector };
+  const sizes: LruaSizes = { batch, heads, slots, width, decay: config.usageDecay, writeVector: config.writeVector, clearing: config.clearing };
   const parameterSize = lruaParameterSize(sizes); // 0 without memory (no heads)
   const inputSize = model.imageSize + model.labelSize;
   const gateSize = 4 * units;

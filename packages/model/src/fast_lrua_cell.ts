@@ -17,6 +17,11 @@ export interface LruaSizes {
   decay: number;
   /** 'key' (default, the paper: the read key is written) or 'add' (a separate add vector, as `lrua`'s option). */
   writeVector?: 'key' | 'add';
+  /**
+   * 'all-least-used' (default: every slot of the H-slot least-used mask is zeroed before the write) or
+   * 'least-used' (the paper's wording: only the single least-used slot), as `lrua`'s `clearing` option.
+   */
+  clearing?: 'all-least-used' | 'least-used';
 }
 
 /** What one step saves for its derivative (all batch-major Float32Arrays). */
@@ -29,6 +34,8 @@ export interface LruaStepRecord {
   gate: Float32Array;
   /** least-used mask of the previous usage [B, N] (0 or 1). */
   leastUsed: Float32Array;
+  /** the slots zeroed before the write [B, N] (0 or 1): the whole mask, or its least-used slot alone. */
+  cleared: Float32Array;
   /** write weights [B, H, N]. */
   writeWeights: Float32Array;
   /** memory after the write [B, N, W]. */
@@ -56,6 +63,7 @@ export function lruaRecordLengths({ batch, heads, slots, width, writeVector }: L
     adds: writeVector === 'add' ? bh * width : 0,
     gate: bh,
     leastUsed: batch * slots,
+    cleared: batch * slots,
     writeWeights: bh * slots,
     memory: batch * slots * width,
     keyNorms: bh,
@@ -113,7 +121,9 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
   const parameterSize = lruaParameterSize(sizes);
   const separateAdds = sizes.writeVector === 'add';
   const next = lruaInitialRecord(sizes, 0);
-  const { keys, adds, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights, usage, reads } = next;
+  const { keys, adds, gate, leastUsed, cleared, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights, usage, reads } = next;
+  // Slots zeroed before the write: the first `clearedCount` picks (the least used first).
+  const clearedCount = sizes.clearing === 'least-used' ? Math.min(1, heads) : heads;
   const previousMemory = previous.memory;
   const padded = paddedHeads(heads);
   const keyBlock = new Float32Array(padded * width);
@@ -146,6 +156,7 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
       }
       chosen[best] = 1;
       leastUsed[so + best] = 1;
+      if (pick < clearedCount) cleared[so + best] = 1;
     }
     // Write weights: sigmoid(alpha) w^r_{t-1} + (1 - sigmoid(alpha)) w^lu.
     for (let h = 0; h < heads; h++) {
@@ -156,10 +167,10 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
     keyBlock.set(keys.subarray(ko, ko + keySize));
     if (separateAdds) valueBlock.set(adds.subarray(ko, ko + keySize));
     writeBlock.set(writeWeights.subarray(wo, wo + heads * slots));
-    // Per slot: clear if least used, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
+    // Per slot: clear if marked, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
     // with every key.
     for (let n = 0; n < slots; n++) {
-      const keep = 1 - leastUsed[so + n];
+      const keep = 1 - cleared[so + n];
       const slot = mo + n * width;
       for (let w = 0; w < width; w++) memory[slot + w] = previousMemory[slot + w] * keep;
       for (let g = 0; g < padded; g += 4) {
@@ -297,7 +308,7 @@ export function lruaStepBackwardJs(
   const keySize = heads * width;
   const parameterSize = lruaParameterSize(sizes);
   const separateAdds = sizes.writeVector === 'add';
-  const { keys, adds, gate, leastUsed, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights } = record;
+  const { keys, adds, gate, leastUsed, cleared, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights } = record;
   const dMemory = carry.memory;
   const dUsage = carry.usage;
   const padded = paddedHeads(heads);
@@ -418,7 +429,7 @@ export function lruaStepBackwardJs(
         dotBlock[(g + 2) * slots + n] = d2;
         dotBlock[(g + 3) * slots + n] = d3;
       }
-      const keep = 1 - leastUsed[so + n];
+      const keep = 1 - cleared[so + n];
       for (let w = 0; w < width; w++) dMemory[slot + w] *= keep;
     }
     // w^w = s w^r_{t-1} + (1 - s) w^lu: ds_h = sum_n dw^w (w^r_{t-1} - w^lu); carried dw^r_{t-1} = s dw^w.

@@ -91,7 +91,7 @@ interface Layout {
   scratch: number;
 }
 
-const RECORD_FIELDS = ['keys', 'adds', 'gate', 'leastUsed', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
+const RECORD_FIELDS = ['keys', 'adds', 'gate', 'leastUsed', 'cleared', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
 
 /** The wasm step behind the API of fast_lrua_cell.ts: copies in, runs the module, copies out. */
 class WasmLrua {
@@ -109,9 +109,9 @@ class WasmLrua {
     f.set(previous.readWeights, layout.previousReadWeights);
     const r = layout.record;
     this.exports.forward(
-      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0,
+      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0, sizes.clearing === 'least-used' ? 1 : 0,
       4 * layout.parameters, 4 * layout.previousMemory, 4 * layout.previousUsage, 4 * layout.previousReadWeights,
-      4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
+      4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.cleared, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
       4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * r.usage, 4 * r.reads, 4 * layout.scratch,
     );
     const lengths = lruaRecordLengths(sizes);
@@ -133,7 +133,7 @@ class WasmLrua {
     f.set(carry.readWeights, layout.carryReadWeights);
     this.exports.backward(
       batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0,
-      4 * layout.readGradient, 4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.writeWeights, 4 * r.memory,
+      4 * layout.readGradient, 4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.cleared, 4 * r.writeWeights, 4 * r.memory,
       4 * r.keyNorms, 4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * layout.previousReadWeights,
       4 * layout.carryMemory, 4 * layout.carryUsage, 4 * layout.carryReadWeights, 4 * layout.parameters, 4 * layout.scratch,
     );

@@ -63,7 +63,7 @@ export class MemoryAugmentedNetwork {
       c.kind !== 'mann'
         ? null
         : c.addressing === 'lrua'
-          ? lrua({ memory, heads: c.heads, decay: c.usageDecay, writeVector: c.writeVector })
+          ? lrua({ memory, heads: c.heads, decay: c.usageDecay, writeVector: c.writeVector, clearing: c.clearing })
           : ntm({ memory, heads: c.heads, shifts: c.shifts });
     this.readSize = this.addressing ? c.heads * c.memoryWidth : 0;
     const inputSize = this.imageSize + this.labelSize + this.readSize;
