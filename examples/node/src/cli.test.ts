@@ -49,11 +49,16 @@ describe('mann CLI', () => {
     expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
     expect(resumed.stderr).toMatch(/fast path, 2 workers;/);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
+    // The clearing rule has no weights, so a resumed run can change it; the checkpoint then records it.
+    const recleared = run(['train', '--resume', out, '--steps', '7', '--log-every', '1', '--clearing', 'least-used']);
+    expect(recleared.code, recleared.stderr).toBe(0);
+    expect(recleared.stderr).toMatch(/From step 6 the memory clears only the least-used slot before writing/);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8')).config.clearing).toBe('least-used');
 
     const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--errors', '--backend', 'cpu']);
     expect(evaluation.code, evaluation.stderr).toBe(0);
     const report = JSON.parse(evaluation.stdout);
-    expect(report.step).toBe(6);
+    expect(report.step).toBe(7);
     expect(report.accuracy.map((row: { instance: number }) => row.instance)).toEqual([1, 2, 3, 4, 5, 10]);
     expect(report.knn).toHaveLength(6);
     // 8 episodes of 5 classes x 3 instances (TINY): 120 steps, 40 of them a class's 1st and 40 its 2nd.
@@ -62,7 +67,7 @@ describe('mann CLI', () => {
     expect(report.errors.secondInstanceByGap.reduce((sum: number, bucket: { steps: number }) => sum + bucket.steps, 0)).toBe(40);
     const cut = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--cut-reads', '--backend', 'cpu']);
     expect(cut.code, cut.stderr).toBe(0);
-    expect(JSON.parse(cut.stdout)).toMatchObject({ cutReads: true, step: 6 });
+    expect(JSON.parse(cut.stdout)).toMatchObject({ cutReads: true, step: 7 });
 
     const plotted = run(['plot', '--metrics', join(out, 'metrics.jsonl')]);
     expect(plotted.code, plotted.stderr).toBe(0);
