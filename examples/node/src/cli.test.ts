@@ -50,10 +50,10 @@ describe('mann CLI', () => {
     expect(resumed.stderr).toMatch(/fast path, 2 workers;/);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
     // The clearing rule has no weights, so a resumed run can change it; the checkpoint then records it.
-    const recleared = run(['train', '--resume', out, '--steps', '7', '--log-every', '1', '--clearing', 'least-used']);
+    const recleared = run(['train', '--resume', out, '--steps', '7', '--log-every', '1', '--clearing', 'all-least-used']);
     expect(recleared.code, recleared.stderr).toBe(0);
-    expect(recleared.stderr).toMatch(/From step 6 the memory clears only the least-used slot before writing/);
-    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8')).config.clearing).toBe('least-used');
+    expect(recleared.stderr).toMatch(/From step 6 the memory clears every least-used slot before writing/);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8')).config.clearing).toBe('all-least-used');
 
     const evaluation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--knn', '--errors', '--backend', 'cpu']);
     expect(evaluation.code, evaluation.stderr).toBe(0);

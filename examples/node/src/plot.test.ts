@@ -81,10 +81,10 @@ describe('train options', () => {
   });
 
   it('--clearing chooses which least-used slots LRUA zeroes, also on a resumed run', () => {
-    expect(runOptionsFromArgs({ clearing: 'least-used' }).model).toEqual({ clearing: 'least-used' });
+    expect(runOptionsFromArgs({ clearing: 'all-least-used' }).model).toEqual({ clearing: 'all-least-used' });
     const saved = runOptionsFromArgs({ 'write-vector': 'add' });
     expect(runOptionsFromArgs({ clearing: 'least-used' }, saved).model).toEqual({ writeVector: 'add', clearing: 'least-used' });
-    expect(() => runOptionsFromArgs({ clearing: 'one' })).toThrow(/clearing.*all-least-used.*least-used/);
+    expect(() => runOptionsFromArgs({ clearing: 'one' })).toThrow(/clearing.*least-used.*all-least-used/);
   });
 
   it('keeps a resumed run\'s options unless told otherwise', () => {

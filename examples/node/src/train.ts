@@ -16,9 +16,9 @@ Model (defaults: the paper's)
   --controller lstm|feed-forward   the MANN's controller (lstm)
   --addressing lrua|ntm            memory addressing (lrua)
   --write-vector key|add           what an LRUA head writes: its read key (the paper) or a separate add vector (key)
-  --clearing all-least-used|least-used
-                                   LRUA: zero all H least-used slots before each write (the PyTorch reference) or only
-                                   the least-used one (the paper's wording) (all-least-used); adds no weights, so it
+  --clearing least-used|all-least-used
+                                   LRUA: zero only the least-used slot before each write (the paper) or all H slots of
+                                   the least-used mask (the PyTorch reference) (least-used); adds no weights, so it
                                    can be given to --resume
   --labels one-hot|string          label encoding (one-hot)
   --ways N                         classes per episode (5)
@@ -162,7 +162,7 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
   if (v.controller !== undefined) model.controller = choice('controller', v.controller, ['lstm', 'feed-forward'] as const, 'lstm');
   if (v.addressing !== undefined) model.addressing = choice('addressing', v.addressing, ['lrua', 'ntm'] as const, 'lrua');
   if (v['write-vector'] !== undefined) model.writeVector = choice('write-vector', v['write-vector'], ['key', 'add'] as const, 'key');
-  if (v.clearing !== undefined) model.clearing = choice('clearing', v.clearing, ['all-least-used', 'least-used'] as const, 'all-least-used');
+  if (v.clearing !== undefined) model.clearing = choice('clearing', v.clearing, ['least-used', 'all-least-used'] as const, 'least-used');
   if (v.labels !== undefined) model.labels = choice('labels', v.labels, ['one-hot', 'string'] as const, 'one-hot');
   if (v.ways !== undefined) model.ways = integer('ways', v.ways, 5, 2);
   if (v.units !== undefined) model.controllerUnits = integer('units', v.units, 200);
@@ -265,7 +265,7 @@ export async function train(argv: string[]): Promise<void> {
   const metricsPath = join(runDir, 'metrics.jsonl');
   const checkpointDir = join(runDir, 'checkpoint');
   log(
-    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}${config.addressing === 'lrua' && config.writeVector === 'add' ? ' writing add vectors' : ''}${config.addressing === 'lrua' && config.clearing === 'least-used' ? ', clearing the least-used slot only' : ''}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
+    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}${config.addressing === 'lrua' && config.writeVector === 'add' ? ' writing add vectors' : ''}${config.addressing === 'lrua' && model.config.clearing === 'all-least-used' ? ', clearing all least-used slots' : ''}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
       `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
 

@@ -103,7 +103,7 @@ describe('lrua step', () => {
     expectClose(second.state.writeWeights, [[[0.288059, 0.605971, 0.105971]]]);
   });
 
-  it('clears every least-used slot before writing', () => {
+  it('clears the least-used slot before writing', () => {
     const scheme = lrua({ memory: { slots: 3, width: 2 }, heads: 1, decay: 0.95 });
     const state: LruaState = {
       memory: tf.tensor3d([[[1, 2], [3, 4], [5, 6]]]),
@@ -128,7 +128,7 @@ describe('lrua step', () => {
     expectClose(next.usage, [[1.818237, 0.438237, 1.168527]]);
   });
 
-  it("clears only the single least-used slot with clearing: 'least-used' (the paper), every marked slot by default", () => {
+  it("clears only the single least-used slot (the paper, the default), every marked slot with clearing: 'all-least-used'", () => {
     const state = (): LruaState => ({
       memory: tf.tensor3d([[[1, 2], [3, 4], [5, 6], [7, 8]]]),
       usage: tf.tensor2d([[0.5, 0.2, 0.9, 0.1]]), // least used: slot 3, then slot 1
@@ -140,12 +140,14 @@ describe('lrua step', () => {
     const parameters = tf.tensor2d([[...HALF_KEY, ...HALF_KEY, 30, 30]]);
     const memory = { slots: 4, width: 2 };
     const paper = lrua({ memory, heads: 2, clearing: 'least-used' }).step(parameters, state()).state;
-    const mask = lrua({ memory, heads: 2 }).step(parameters, state()).state;
+    const mask = lrua({ memory, heads: 2, clearing: 'all-least-used' }).step(parameters, state()).state;
+    const byDefault = lrua({ memory, heads: 2 }).step(parameters, state()).state;
     // The least-used mask (and so the write weights) is the same: slots 1 and 3.
     expectClose(paper.leastUsed, [[0, 1, 0, 1]], 0);
     expectClose(mask.leastUsed, [[0, 1, 0, 1]], 0);
-    // Only slot 3 is zeroed, as the paper says; by default slot 1 as well.
+    // Only slot 3 is zeroed, as the paper says (and by default); with 'all-least-used' slot 1 as well.
     expectClose(paper.memory, [[[2, 1], [3, 4], [5, 6], [0, 0]]]);
+    expectClose(byDefault.memory, [[[2, 1], [3, 4], [5, 6], [0, 0]]]);
     expectClose(mask.memory, [[[2, 1], [0, 0], [5, 6], [0, 0]]]);
     expect(() => lrua({ memory, heads: 2, clearing: 'one' as 'least-used' })).toThrow("lrua: clearing must be 'all-least-used' or 'least-used', got one");
   });

@@ -43,12 +43,12 @@ export interface LruaOptions {
    */
   writeVector?: 'key' | 'add';
   /**
-   * Which slots are zeroed before the write: `'all-least-used'` (default: all H slots the least-used mask
-   * marks, as the PyTorch reference shared/bench/torch_mann_ref.py and the shipped checkpoints) or
-   * `'least-used'` (the paper's "the least used memory location ... is set to zero": that one slot only).
-   * The mask itself, and so the write weights, are the same either way. Why it matters: clearing H slots a
-   * step wipes 4 x 50 = 200 slots in a 50-step episode, more than the 128 there are, so late in an episode
-   * the oldest bindings are erased.
+   * Which slots are zeroed before the write: `'least-used'` (default, the paper's "the least used memory
+   * location ... is set to zero": that one slot only) or `'all-least-used'` (all H slots the least-used mask
+   * marks, as the PyTorch reference shared/bench/torch_mann_ref.py). The mask itself, and so the write
+   * weights, are the same either way. Why it matters: clearing H slots a step wipes 4 x 50 = 200 slots in a
+   * 50-step episode, more than the 128 there are, so late in an episode the oldest bindings are erased
+   * (docs/training.md measures the cost at the 10th instance).
    */
   clearing?: 'all-least-used' | 'least-used';
 }
@@ -76,9 +76,9 @@ export interface LruaOptions {
  * One step, from state t-1 (write before read, as the paper):
  * - k = tanh(keys); w^lu = leastUsedWeights(w^u_{t-1}, H) (the H least-used slots, no gradient);
  * - w^w = sigmoid(alpha) w^r_{t-1} + (1 - sigmoid(alpha)) w^lu (`lruaWriteWeights`);
- * - M = clearSlots(M_{t-1}, w^lu): every slot the least-used mask marks is zeroed, as the PyTorch reference
- *   (shared/bench/torch_mann_ref.py) does; with `clearing: 'least-used'`, only the single least-used slot, as
- *   the paper says (with H heads the mask marks H slots);
+ * - M = clearSlots(M_{t-1}, w^lu_1): the single least-used slot is zeroed, as the paper says (with
+ *   `clearing: 'all-least-used'`, every slot of the H-slot mask w^lu, as the PyTorch reference
+ *   shared/bench/torch_mann_ref.py does);
  * - M = M + sum_h w^w_h^T v_h with v = k (or tanh(add)) (`writeMemory`);
  * - w^r = softmax(cosine(k, M)) on the new memory (`contentWeights`); reads = w^r M (`readMemory`);
  * - w^u = decay w^u_{t-1} + sum_h w^r_h + sum_h w^w_h (`updateUsage`).
@@ -102,7 +102,7 @@ export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
   if (writeVector !== 'key' && writeVector !== 'add') {
     throw new Error(`lrua: writeVector must be 'key' or 'add', got ${String(writeVector)}`);
   }
-  const clearing = options.clearing ?? 'all-least-used';
+  const clearing = options.clearing ?? 'least-used';
   if (clearing !== 'all-least-used' && clearing !== 'least-used') {
     throw new Error(`lrua: clearing must be 'all-least-used' or 'least-used', got ${String(clearing)}`);
   }

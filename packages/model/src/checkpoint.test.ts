@@ -40,6 +40,16 @@ describe('checkpoints', () => {
     expect(restored.model.config).toEqual(model.config);
   });
 
+  it('loads a checkpoint saved before the clearing option as clearing every least-used slot, and keeps a saved choice', async () => {
+    const { model, trainer, random } = await trainedTrainer(1);
+    expect(model.config.clearing).toBe('least-used');
+    const { manifest, weights } = await serializeCheckpoint(model, trainer.trainingState({ random: random.state() }), trainer.optimizer);
+    expect(restoreCheckpoint(JSON.parse(JSON.stringify(manifest)), weights).model.config.clearing).toBe('least-used');
+    const older = JSON.parse(JSON.stringify(manifest));
+    delete older.config.clearing;
+    expect(restoreCheckpoint(older, weights).model.config.clearing).toBe('all-least-used');
+  });
+
   it('resuming gives the same next loss as an uninterrupted run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
     const { trainer, random } = await trainedTrainer(3);

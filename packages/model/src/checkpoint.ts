@@ -115,7 +115,8 @@ export function restoreCheckpoint(manifest: unknown, weights: Uint8Array, where 
   const specs = m.weightsManifest.flatMap((group) => group.weights);
   const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const tensors = tf.io.decodeWeights(buffer, specs);
-  const model = new MemoryAugmentedNetwork(resolveConfig(m.config));
+  // Checkpoints saved before the `clearing` option existed cleared every least-used slot.
+  const model = new MemoryAugmentedNetwork(resolveConfig({ clearing: 'all-least-used', ...(m.config as Partial<ModelConfig>) }));
   const optimizerState: Record<string, tf.Tensor> = {};
   try {
     for (const [name, variable] of Object.entries(model.variables)) {

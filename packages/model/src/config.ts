@@ -28,9 +28,9 @@ export interface ModelConfig {
   /** LRUA: write the key itself (the paper) or a separate add vector. */
   writeVector: 'key' | 'add';
   /**
-   * LRUA: zero every slot of the least-used mask before writing ('all-least-used', H slots, as the PyTorch
-   * reference) or only the least-used slot ('least-used', the paper's wording). Checkpoints from before this
-   * option cleared the whole mask, which stays the default.
+   * LRUA: zero only the least-used slot before writing ('least-used', the paper) or every slot of the H-slot
+   * least-used mask ('all-least-used', as the PyTorch reference). Checkpoints saved before this option existed
+   * cleared the whole mask, and load that way.
    */
   clearing: 'all-least-used' | 'least-used';
   /** NTM addressing: number of shift offsets (3 = -1, 0, +1). */
@@ -56,7 +56,7 @@ export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
   heads: 4,
   usageDecay: 0.95,
   writeVector: 'key',
-  clearing: 'all-least-used',
+  clearing: 'least-used',
   shifts: 3,
   labels: 'one-hot',
   ways: 5,

@@ -25,8 +25,9 @@ const configs: [string, Partial<ModelConfig>][] = [
   ['string labels, 5 heads', { ...SMALL, labels: 'string', heads: 5 }],
   ['3 heads, usage decay 0.5, forget bias 0', { ...SMALL, heads: 3, usageDecay: 0.5, forgetBias: 0 }],
   ['separate add vectors, 5 heads', { ...SMALL, heads: 5, writeVector: 'add' }],
-  // Steps 0-1 clear fresh slots either way; from step 2 the single cleared slot holds what step 0 wrote.
-  ['only the least-used slot cleared (the paper), 3 heads', { ...SMALL, heads: 3, clearing: 'least-used' }],
+  // The others clear the least-used slot alone (the default); here all 3 marked slots, 36 clears in 12 steps
+  // of 12 slots, so written slots are cleared too.
+  ['every least-used slot cleared (the PyTorch reference), 3 heads', { ...SMALL, heads: 3, clearing: 'all-least-used' }],
   ['the LSTM baseline (no memory)', { ...SMALL, kind: 'lstm' }],
 ];
 

@@ -18,8 +18,8 @@ export interface LruaSizes {
   /** 'key' (default, the paper: the read key is written) or 'add' (a separate add vector, as `lrua`'s option). */
   writeVector?: 'key' | 'add';
   /**
-   * 'all-least-used' (default: every slot of the H-slot least-used mask is zeroed before the write) or
-   * 'least-used' (the paper's wording: only the single least-used slot), as `lrua`'s `clearing` option.
+   * 'least-used' (default, the paper: only the single least-used slot is zeroed before the write) or
+   * 'all-least-used' (every slot of the H-slot least-used mask), as `lrua`'s `clearing` option.
    */
   clearing?: 'all-least-used' | 'least-used';
 }
@@ -123,7 +123,7 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
   const next = lruaInitialRecord(sizes, 0);
   const { keys, adds, gate, leastUsed, cleared, writeWeights, memory, keyNorms, slotNorms, similarity, readWeights, usage, reads } = next;
   // Slots zeroed before the write: the first `clearedCount` picks (the least used first).
-  const clearedCount = sizes.clearing === 'least-used' ? Math.min(1, heads) : heads;
+  const clearedCount = sizes.clearing === 'all-least-used' ? heads : Math.min(1, heads);
   const previousMemory = previous.memory;
   const padded = paddedHeads(heads);
   const keyBlock = new Float32Array(padded * width);

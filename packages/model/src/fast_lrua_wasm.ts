@@ -109,7 +109,7 @@ class WasmLrua {
     f.set(previous.readWeights, layout.previousReadWeights);
     const r = layout.record;
     this.exports.forward(
-      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0, sizes.clearing === 'least-used' ? 1 : 0,
+      batch, heads, slots, width, decay, sizes.writeVector === 'add' ? 1 : 0, sizes.clearing === 'all-least-used' ? 0 : 1,
       4 * layout.parameters, 4 * layout.previousMemory, 4 * layout.previousUsage, 4 * layout.previousReadWeights,
       4 * r.keys, 4 * r.adds, 4 * r.gate, 4 * r.leastUsed, 4 * r.cleared, 4 * r.writeWeights, 4 * r.memory, 4 * r.keyNorms,
       4 * r.slotNorms, 4 * r.similarity, 4 * r.readWeights, 4 * r.usage, 4 * r.reads, 4 * layout.scratch,

@@ -67,8 +67,8 @@ const CASES: LruaSizes[] = [
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95 },
   { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9, writeVector: 'add' },
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, writeVector: 'add' },
-  { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9, writeVector: 'add', clearing: 'least-used' },
-  { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, clearing: 'least-used' },
+  { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9, writeVector: 'add', clearing: 'all-least-used' },
+  { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, clearing: 'all-least-used' },
 ];
 
 describe('the WebAssembly LRUA step', () => {
@@ -84,17 +84,18 @@ describe('the WebAssembly LRUA step', () => {
   });
 
   for (const sizes of CASES) {
-    it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width}, writing ${sizes.writeVector ?? 'key'}s, clearing ${sizes.clearing ?? 'all-least-used'})`, () => {
+    it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width}, writing ${sizes.writeVector ?? 'key'}s, clearing ${sizes.clearing ?? 'least-used'})`, () => {
       const { batch, heads, slots, width } = sizes;
       const next = random(heads * 1000 + slots * 10 + width);
       const steps = 4;
       const parameters = Array.from({ length: steps }, () => randomArray(batch * lruaParameterSize(sizes), next, 3));
       setLruaImplementation('wasm');
       const start = lruaInitialRecord(sizes, 1e-6);
-      if (sizes.clearing === 'least-used') {
+      if (sizes.clearing !== 'all-least-used') {
         // From the initial state, the slots the first step writes differ only by the 1e-6 the uncleared ones kept:
         // their usages tie to float rounding, and wasm and JavaScript may then rank them differently (both
-        // right). A random memory and usage have no such ties.
+        // right). A random memory and usage have no such ties. (Clearing the whole mask leaves exact ties, which
+        // both break by the lower index, so those cases start from the initial state.)
         start.memory.set(randomArray(start.memory.length, next));
         start.usage.set(randomArray(start.usage.length, next).map((u) => u + 1));
       }
