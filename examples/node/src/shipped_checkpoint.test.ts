@@ -31,8 +31,10 @@ describe('the shipped checkpoint', () => {
       const second = byInstance.get(2)!;
       // 48 episodes give 240 2nd-instance guesses: chance is 0.20 +- 0.05 (two standard deviations).
       expect(second, `2nd-instance accuracy ${second} after ${training.step} batches`).toBeGreaterThan(0.5);
-      // The first sight of a class is a guess among labels not yet seen; the model cannot know it.
-      expect(first).toBeLessThan(0.4);
+      // The first sight of a class is at best a guess among the labels not yet shown: 1/5, 1/4, 1/3, 1/2, 1 for
+      // the episode's 1st to 5th new class, 45.7% on average (a leaked label would give far more). 240 guesses
+      // put that at 0.46 +- 0.03, so 0.55 is three standard deviations above the best a model can do.
+      expect(first).toBeLessThan(0.55);
       expect(byInstance.get(10)!).toBeGreaterThan(second);
     } finally {
       model.dispose();
