@@ -26,7 +26,10 @@ export interface LruaState extends AddressingState {
   readWeights: tf.Tensor3D;
   /** Write weights w^w_t [B, H, N] used by the last step. */
   writeWeights: tf.Tensor3D;
-  /** The least-used mask w^lu [B, N] the last step wrote to (zeros before the first step); its least-used slot, or with `clearing: 'all-least-used'` all of it, was cleared. */
+  /**
+   * The least-used mask w^lu [B, N] the last step wrote to (zeros before the first step); its least-used slot
+   * was cleared first, or with `clearing: 'all-least-used'` all of it.
+   */
   leastUsed: tf.Tensor2D;
 }
 
