@@ -262,11 +262,14 @@ export async function train(argv: string[]): Promise<void> {
   const model = trainer.model;
   trainer.setLearningRate(learningRateAt(options, trainer.step)); // a resumed run continues its schedule
   await mkdir(runDir, { recursive: true });
+  // Described from the model itself: a resumed run's saved options may predate a config field (such as
+  // `clearing`) that its checkpoint fills in.
+  const trained = model.config;
   const metricsPath = join(runDir, 'metrics.jsonl');
   const checkpointDir = join(runDir, 'checkpoint');
   log(
-    `${config.kind === 'mann' ? `MANN (${config.controller} controller, ${config.addressing}${config.addressing === 'lrua' && config.writeVector === 'add' ? ' writing add vectors' : ''}${config.addressing === 'lrua' && model.config.clearing === 'all-least-used' ? ', clearing all least-used slots' : ''}, memory ${config.memorySlots}x${config.memoryWidth}, ${config.heads} heads)` : `${config.kind} baseline`}` +
-      `, ${model.parameterCount().toLocaleString('en')} parameters, ${config.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
+    `${trained.kind === 'mann' ? `MANN (${trained.controller} controller, ${trained.addressing}${trained.addressing === 'lrua' && trained.writeVector === 'add' ? ' writing add vectors' : ''}${trained.addressing === 'lrua' && trained.clearing === 'all-least-used' ? ', clearing all least-used slots' : ''}, memory ${trained.memorySlots}x${trained.memoryWidth}, ${trained.heads} heads)` : `${trained.kind} baseline`}` +
+      `, ${model.parameterCount().toLocaleString('en')} parameters, ${trained.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
 
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
