@@ -1,7 +1,7 @@
 export type * from './types';
 export { cosineSimilarity } from './cosine_similarity';
 export { contentWeights } from './content_weights';
-export { leastUsedWeights } from './least_used_weights';
+export { leastUsedMasks, leastUsedWeights } from './least_used_weights';
 export { lruaWriteWeights } from './lrua_write_weights';
 export { interpolateWeights } from './interpolate_weights';
 export { shiftWeights } from './shift_weights';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
-import { leastUsedWeights } from './index';
+import { leastUsedMasks, leastUsedWeights } from './index';
 import { expectClose } from './test_utils';
 
 beforeAll(async () => {
@@ -52,6 +52,46 @@ describe('leastUsedWeights', () => {
     );
     expect(() => leastUsedWeights(tf.zeros([4]) as unknown as tf.Tensor2D, 1)).toThrow(
       'leastUsedWeights: usage must be a rank-2 tensor [B, N], got shape [4] (rank 1)',
+    );
+  });
+});
+
+describe('leastUsedMasks', () => {
+  it('gives, from one ranking, the masks leastUsedWeights gives one at a time', () => {
+    const usage = tf.tensor2d([
+      [3, -1, 2, 2, 0, 5, 2, -1],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+    ]);
+    const counts = [4, 1, 0, 8, 3];
+    const masks = leastUsedMasks(usage, counts);
+    expect(masks).toHaveLength(counts.length);
+    counts.forEach((n, i) => expectClose(masks[i]!, leastUsedWeights(usage, n).arraySync() as number[][], 0));
+    // By hand, episode 0 with n = 4: -1 (slot 1), -1 (slot 7), 0 (slot 4), then 2 (slot 2, first of three ties).
+    expectClose(masks[0]!, [[0, 1, 1, 0, 1, 0, 0, 1], [1, 1, 1, 1, 0, 0, 0, 0]]);
+    expect(leastUsedMasks(usage, [])).toEqual([]);
+    // Only the masks outlive the call.
+    const before = tf.memory().numTensors;
+    tf.dispose(leastUsedMasks(usage, counts));
+    tf.dispose(leastUsedWeights(usage, 2));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('has a zero gradient through every mask', () => {
+    // loss = sum((2 mask_2 + mask_1) * u): gradient 2 mask_2 + mask_1 from the direct path, 0 through the masks.
+    const usage = tf.tensor2d([[0.5, 0.1, 0.2, 0.9]]);
+    const gradient = tf.grad((u: tf.Tensor) => {
+      const [two, one] = leastUsedMasks(u as tf.Tensor2D, [2, 1]);
+      return tf.sum(tf.mul(tf.add(tf.mul(two!, 2), one!), u));
+    })(usage);
+    expectClose(gradient, [[0, 3, 2, 0]], 0);
+  });
+
+  it('names the count it refuses', () => {
+    expect(() => leastUsedMasks(tf.zeros([1, 4]) as tf.Tensor2D, [2, 5])).toThrow(
+      'leastUsedMasks: n = 5 is larger than the number of slots (4)',
+    );
+    expect(() => leastUsedMasks(tf.zeros([1, 4]) as tf.Tensor2D, [1.5])).toThrow(
+      'leastUsedMasks: n must be a non-negative integer, got 1.5',
     );
   });
 });

@@ -23,15 +23,41 @@ import { assertRank } from '@mann/memory';
  * returns equal values is a backend detail.
  */
 export function leastUsedWeights(usage: tf.Tensor2D, n: number): tf.Tensor2D {
-  assertRank('leastUsedWeights', 'usage', usage, 2, '[B, N]');
+  return rankedMasks('leastUsedWeights', usage, [n])[0];
+}
+
+/**
+ * Several least-used masks from one ranking of the usage: `leastUsedMasks(usage, [a, b])` equals
+ * `[leastUsedWeights(usage, a), leastUsedWeights(usage, b)]`, but ranks the slots once. LRUA uses it when it
+ * writes through the H least-used slots and clears only the first of them.
+ *
+ * ```js
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { leastUsedMasks } from '@mann/addressing';
+ * const [two, one] = leastUsedMasks(tf.tensor2d([[0.5, 0.1, 0.1, 0.9]]), [2, 1]);
+ * two.print(); // [[0, 1, 1, 0]]
+ * one.print(); // [[0, 1, 0, 0]]
+ * ```
+ */
+export function leastUsedMasks(usage: tf.Tensor2D, counts: readonly number[]): tf.Tensor2D[] {
+  return rankedMasks('leastUsedMasks', usage, counts);
+}
+
+/** Both ops' body; `op` names the caller in error messages. */
+function rankedMasks(op: string, usage: tf.Tensor2D, counts: readonly number[]): tf.Tensor2D[] {
+  assertRank(op, 'usage', usage, 2, '[B, N]');
   const slots = usage.shape[1];
-  if (!Number.isInteger(n) || n < 0) {
-    throw new Error(`leastUsedWeights: n must be a non-negative integer, got ${String(n)}`);
+  for (const n of counts) {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new Error(`${op}: n must be a non-negative integer, got ${String(n)}`);
+    }
+    if (n > slots) {
+      throw new Error(`${op}: n = ${n} is larger than the number of slots (${slots})`);
+    }
   }
-  if (n > slots) {
-    throw new Error(`leastUsedWeights: n = ${n} is larger than the number of slots (${slots})`);
-  }
-  const mask = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  if (counts.length === 0) return [];
+  // customGrad returns one tensor, so the masks travel stacked [K, B, N] and are split after.
+  const masks = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const u = args[0] as tf.Tensor;
     const value = tf.tidy(() => {
       const candidate = tf.expandDims(u, 2); // u_j along axis 1: [B, N, 1]
@@ -42,9 +68,14 @@ export function leastUsedWeights(usage: tf.Tensor2D, n: number): tf.Tensor2D {
       const earlier = tf.cast(tf.less(tf.expandDims(index, 0), tf.expandDims(index, 1)), 'float32'); // [N, N]
       const tiedEarlier = tf.mul(tf.cast(tf.equal(other, candidate), 'float32'), earlier);
       const rank = tf.sum(tf.add(smaller, tiedEarlier), 2); // [B, N]
-      return tf.cast(tf.less(rank, n), 'float32');
+      return tf.stack(counts.map((n) => tf.cast(tf.less(rank, n), 'float32')));
     });
     return { value, gradFunc: (_dy: tf.Tensor) => tf.zerosLike(u) };
   });
-  return mask(usage) as tf.Tensor2D;
+  const [batch] = usage.shape;
+  return tf.tidy(() => {
+    const stacked = masks(usage);
+    // Slices rather than tf.unstack, whose gradient fails when it has a single output.
+    return counts.map((_, i) => tf.reshape(tf.slice(stacked, [i, 0, 0], [1, batch, slots]), [batch, slots]) as tf.Tensor2D);
+  });
 }

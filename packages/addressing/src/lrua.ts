@@ -11,7 +11,7 @@ import {
   type MemoryConfig,
 } from '@mann/memory';
 import { contentWeights } from './content_weights';
-import { leastUsedWeights } from './least_used_weights';
+import { leastUsedMasks } from './least_used_weights';
 import { lruaWriteWeights } from './lrua_write_weights';
 import { checkHeads, checkParameters, checkState } from './scheme_checks';
 import type { AddressingScheme, AddressingState } from './types';
@@ -144,10 +144,11 @@ export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
             ? (tf.tanh(tf.reshape(tf.slice(parameters, [0, keySize + heads], [batch, keySize]), [batch, heads, width])) as tf.Tensor3D)
             : keys;
 
-        const leastUsed = leastUsedWeights(state.usage, heads);
+        // The paper's single least-used slot is the first of the H, so one ranking gives both masks.
+        const masks = leastUsedMasks(state.usage, clearing === 'least-used' ? [heads, 1] : [heads]);
+        const leastUsed = masks[0];
+        const cleared = masks[1] ?? leastUsed;
         const writeWeights = lruaWriteWeights(gate, state.readWeights, leastUsed);
-        // The paper's single least-used slot is the mask's first (leastUsedWeights ranks ties the same way).
-        const cleared = clearing === 'least-used' ? leastUsedWeights(state.usage, 1) : leastUsed;
         const written = writeMemory(clearSlots(state.memory, cleared), writeWeights, values);
         const readWeights = contentWeights(keys, written);
         const reads = readMemory(written, readWeights);
