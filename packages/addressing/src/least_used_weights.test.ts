@@ -65,9 +65,9 @@ describe('leastUsedMasks', () => {
     const counts = [4, 1, 0, 8, 3];
     const masks = leastUsedMasks(usage, counts);
     expect(masks).toHaveLength(counts.length);
-    counts.forEach((n, i) => expectClose(masks[i]!, leastUsedWeights(usage, n).arraySync() as number[][], 0));
+    counts.forEach((n, i) => expectClose(masks[i], leastUsedWeights(usage, n).arraySync() as number[][], 0));
     // By hand, episode 0 with n = 4: -1 (slot 1), -1 (slot 7), 0 (slot 4), then 2 (slot 2, first of three ties).
-    expectClose(masks[0]!, [[0, 1, 1, 0, 1, 0, 0, 1], [1, 1, 1, 1, 0, 0, 0, 0]]);
+    expectClose(masks[0], [[0, 1, 1, 0, 1, 0, 0, 1], [1, 1, 1, 1, 0, 0, 0, 0]]);
     expect(leastUsedMasks(usage, [])).toEqual([]);
     // Only the masks outlive the call.
     const before = tf.memory().numTensors;
@@ -81,7 +81,7 @@ describe('leastUsedMasks', () => {
     const usage = tf.tensor2d([[0.5, 0.1, 0.2, 0.9]]);
     const gradient = tf.grad((u: tf.Tensor) => {
       const [two, one] = leastUsedMasks(u as tf.Tensor2D, [2, 1]);
-      return tf.sum(tf.mul(tf.add(tf.mul(two!, 2), one!), u));
+      return tf.sum(tf.mul(tf.add(tf.mul(two, 2), one), u));
     })(usage);
     expectClose(gradient, [[0, 3, 2, 0]], 0);
   });
