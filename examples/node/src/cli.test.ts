@@ -43,12 +43,16 @@ describe('mann CLI', () => {
     expect(records.map((r) => `${r.kind}@${r.step}`)).toEqual(['train@2', 'train@4', 'eval@4']);
     expect(records[0].accuracy['1']).toBeGreaterThanOrEqual(0);
 
-    // Resumed over two worker threads: same run, the batch's episodes split between them.
-    const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2', '--workers', '2']);
+    // Resumed over two worker threads with a larger batch: same run, the batch's episodes split between them.
+    const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2', '--workers', '2', '--batch', '6']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
-    expect(resumed.stderr).toMatch(/fast path, 2 workers;/);
+    expect(resumed.stderr).toMatch(/batch 6; .*fast path, 2 workers;/);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
+    // Episodes are counted across the change of batch size: 4 x 4 then 2 x 6.
+    const resumedRecords = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(resumedRecords.at(-1)).toMatchObject({ kind: 'train', step: 6, episodes: 28 });
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8')).training.episodes).toBe(28);
     // The clearing rule has no weights, so a resumed run can change it; the checkpoint then records it.
     const recleared = run(['train', '--resume', out, '--steps', '7', '--log-every', '1', '--clearing', 'all-least-used']);
     expect(recleared.code, recleared.stderr).toBe(0);

@@ -237,6 +237,8 @@ export async function train(argv: string[]): Promise<void> {
   // Restore after the backend is active, so the variables live on it.
   let trainer: Trainer;
   let random: Random;
+  // Training episodes seen so far: counted, not step x batch, because --batch can change on --resume.
+  let episodesSeen = 0;
   const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
   if (values.resume) {
     const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
@@ -252,6 +254,9 @@ export async function train(argv: string[]): Promise<void> {
       ? ParallelTrainer.fromCheckpoint(restored, { ...trainerOptions, workers: options.workers })
       : Trainer.fromCheckpoint(restored, trainerOptions);
     random = restoreRandom(restored.training.random as number[]);
+    // Checkpoints written before the count was saved ran one batch size throughout.
+    const savedEpisodes = restored.training.episodes;
+    episodesSeen = typeof savedEpisodes === 'number' ? savedEpisodes : restored.training.step * (restored.training.run as RunOptions).batch;
     tf.dispose(Object.values(restored.optimizerState));
     log(`Resuming ${runDir} at step ${trainer.step}.`);
   } else {
@@ -275,7 +280,7 @@ export async function train(argv: string[]): Promise<void> {
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
   const labels = (n: number) => labelEncodingFor({ labels: config.labels, ways: n });
   const save = async () => {
-    await saveCheckpoint(checkpointDir, model, trainer.trainingState({ random: random.state(), run: options }), trainer.optimizer);
+    await saveCheckpoint(checkpointDir, model, trainer.trainingState({ random: random.state(), run: options, episodes: episodesSeen }), trainer.optimizer);
   };
 
   let interrupted = false;
@@ -300,7 +305,6 @@ export async function train(argv: string[]): Promise<void> {
         progress.done();
         log(`learning rate ${rate} from batch ${trainer.step + 1}`);
       }
-      const episodesSeen = trainer.step * options.batch;
       const n = config.labels === 'one-hot' ? config.ways : ways(episodesSeen);
       const batch = sampleEpisodes(task.train, { ways: n, shots: options.shots, batchSize: options.batch, labels: labels(n), random });
       let report;
@@ -312,6 +316,7 @@ export async function train(argv: string[]): Promise<void> {
         }
         throw error;
       }
+      episodesSeen += options.batch;
       window.add(batch, report.predictions);
       windowLoss += report.loss;
       windowSteps++;
@@ -321,7 +326,7 @@ export async function train(argv: string[]): Promise<void> {
         const record = {
           kind: 'train',
           step,
-          episodes: step * options.batch,
+          episodes: episodesSeen,
           loss: windowLoss / windowSteps,
           accuracy: accuracyRecord(window, options.shots),
           episodesPerSecond: (windowSteps * options.batch) / seconds,
@@ -343,7 +348,7 @@ export async function train(argv: string[]): Promise<void> {
       }
       if (options.evalEvery > 0 && step % options.evalEvery === 0) {
         const result = evaluateModel(model, { dataset: task.test, episodes: options.evalEpisodes, shots: options.shots, batchSize: options.batch, seed: 1 });
-        const record = { kind: 'eval', step, episodes: step * options.batch, loss: result.loss, accuracy: accuracyRecord(result.accuracy, options.shots), evalEpisodes: options.evalEpisodes, time: new Date().toISOString() };
+        const record = { kind: 'eval', step, episodes: episodesSeen, loss: result.loss, accuracy: accuracyRecord(result.accuracy, options.shots), evalEpisodes: options.evalEpisodes, time: new Date().toISOString() };
         await appendFile(metricsPath, `${JSON.stringify(record)}\n`);
         progress.done();
         log(`held-out classes after ${step} batches (${options.evalEpisodes} episodes):\n${formatAccuracyTable(result.accuracy.summary())}`);
