@@ -11,6 +11,7 @@ import {
   type MemoryConfig,
 } from '@mann/memory';
 import { contentWeights } from './content_weights';
+import { lruaFast } from './fast_lrua';
 import { leastUsedMasks } from './least_used_weights';
 import { lruaWriteWeights } from './lrua_write_weights';
 import { checkHeads, checkParameters, checkState } from './scheme_checks';
@@ -89,6 +90,10 @@ export interface LruaOptions {
  * Initial state: memory filled with `initialValue` (1e-6); usage, read weights, write weights and the
  * least-used mask all zero. So the first step writes only to the least-used slots 0..H-1 (sigmoid(alpha) * 0
  * vanishes), each head's key going to all H of them with weight 1 - sigmoid(alpha).
+ *
+ * Fast implementation (`fast`, used by a model's fast recurrence): the same step in WebAssembly SIMD where it
+ * compiles synchronously (Node, worker threads), else in JavaScript loops, with a hand-written gradient
+ * (fast_lrua_cell.ts; `setLruaImplementation` or `MANN_LRUA=js|wasm` chooses).
  */
 export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
   if (options == null || typeof options !== 'object') {
@@ -118,6 +123,7 @@ export function lrua(options: LruaOptions): AddressingScheme<LruaState> {
     heads,
     memory,
     parameterSize,
+    fast: lruaFast({ heads, slots, width, decay, writeVector, clearing, initialValue: memory.initialValue }),
 
     initialState(batchSize: number): LruaState {
       return {

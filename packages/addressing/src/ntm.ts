@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { eraseMemory, initialMemory, readMemory, resolveMemoryConfig, writeMemory, type MemoryConfig } from '@mann/memory';
 import { contentWeights } from './content_weights';
+import { ntmFast } from './fast_ntm';
 import { interpolateWeights } from './interpolate_weights';
 import { checkHeads, checkParameters, checkState } from './scheme_checks';
 import { sharpenWeights } from './sharpen_weights';
@@ -58,6 +59,9 @@ export interface NtmOptions {
  * the NTM's weightings are distributions (each sums to 1), and with a zero previous weighting the first
  * interpolation would give g * w^c, which the sharpening renormalises so that g has no effect (and a zero
  * gradient) at the first step. With one-hot on slot 0, g chooses between content and "where I was".
+ *
+ * The scheme has a fast implementation (`fast`, fast_ntm.ts): the same step on Float32Arrays with a hand-written
+ * gradient, which a model's fast recurrence runs instead of differentiating `step`.
  */
 export function ntm(options: NtmOptions): AddressingScheme<NtmState> {
   if (options == null || typeof options !== 'object') {
@@ -83,6 +87,7 @@ export function ntm(options: NtmOptions): AddressingScheme<NtmState> {
     heads,
     memory,
     parameterSize,
+    fast: ntmFast({ memory, heads, shifts }),
 
     initialState(batchSize: number): NtmState {
       const onSlotZero = () =>

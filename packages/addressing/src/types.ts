@@ -35,4 +35,42 @@ export interface AddressingScheme<S extends AddressingState = AddressingState> {
    * Writes happen before reads, as in Santoro et al. (2016).
    */
   step(parameters: tf.Tensor2D, state: S): { reads: tf.Tensor3D; state: S };
+  /**
+   * Optional: the same maths on typed arrays with a hand-written gradient, which a model's fast recurrence runs
+   * instead of `step` (see {@link FastAddressing}). Without it the model still trains, differentiating `step`.
+   */
+  readonly fast?: FastAddressing;
+}
+
+/**
+ * The fast implementation of an addressing scheme's maths: the same function as {@link AddressingScheme.step},
+ * on Float32Arrays, forward and backward by hand. A model's recurrence (`fastForward` in @mann/model) uses it
+ * when a scheme has one; a scheme without one still trains there, its step differentiated by tfjs
+ * ({@link differentiatedAddressing}: correct gradients, slower).
+ *
+ * A scheme has no trainable variables (the model projects the controller output to its parameters), so a run
+ * only maps parameters to reads and read gradients back to parameter gradients.
+ */
+export interface FastAddressing {
+  /** Starts a run over `batch` episodes from `initialState(batch)`. */
+  start(batch: number): AddressingRun;
+}
+
+/**
+ * One run of a {@link FastAddressing}: `forward` once per step (step 0 first), then, to train, `backward` once
+ * per step (the last step first). Holds only typed arrays, so an undifferentiated run needs no clean-up.
+ */
+export interface AddressingRun {
+  /**
+   * The next step forward: `parameters` [B, parameterSize] (the layout `step` reads) -> read vectors
+   * [B, heads * width] (per episode, head 0's W numbers first: `step`'s reads [B, H, W] flattened). The returned
+   * array is the caller's.
+   */
+  forward(parameters: Float32Array): Float32Array;
+  /**
+   * The next step backward (last step first): dL/d(reads) of that step [B, heads * width], from outside the
+   * scheme, -> dL/d(parameters) [B, parameterSize]. Gradients through the memory and the scheme's weightings
+   * are carried inside the run.
+   */
+  backward(readGradient: Float32Array): Float32Array;
 }

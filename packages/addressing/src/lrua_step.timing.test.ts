@@ -5,7 +5,7 @@ import { setLruaImplementation } from './fast_lrua_wasm';
 
 // Times the LRUA step alone, JavaScript against WebAssembly, at the paper's sizes (docs/benchmarks.md). Skipped
 // unless MANN_LRUA_TIMING=1, since it only measures:
-//   cd packages/model && MANN_LRUA_TIMING=1 npx vitest run src/lrua_step.timing.test.ts
+//   cd packages/addressing && MANN_LRUA_TIMING=1 npx vitest run src/lrua_step.timing.test.ts
 // The four calls alternate within each repetition, so a machine's changing load hits them alike; the first
 // fifth of the repetitions (JIT warm-up) is dropped and the median of the rest reported.
 const REPETITIONS = Number(process.env.MANN_LRUA_TIMING_REPS ?? 300);

@@ -1,4 +1,4 @@
-// Plain-JavaScript LRUA memory step and its hand-written derivative, for the fast path (fast_forward.ts).
+// Plain-JavaScript LRUA memory step and its hand-written derivative, behind `lrua(...).fast` (fast_lrua.ts).
 // Same maths as `lrua` in @mann/addressing (write before read, keys or add vectors written, least-used slots
 // cleared, cosine with norms sqrt(sum x^2 + 1e-16), usage decay). Why JavaScript: at the paper's size every product
 // here is [4 x 40] by [40 x 128] per episode, far too small for a backend kernel to pay its dispatch cost (a wasm
