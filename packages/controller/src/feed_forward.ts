@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fastFeedForward } from './fast_feed_forward';
 import { checkSeed, glorotUniformValues } from './glorot_uniform';
 import { seededRandom } from './seeded_random';
-import type { Controller } from './types';
+import type { Controller, FastController } from './types';
 import { assertPositiveInteger, assertShape, assertStepInput, formatShape } from './validate';
 
 /** The non-linearities a feed-forward controller offers. */
@@ -79,6 +80,7 @@ export function feedForwardStep(input: tf.Tensor2D, layers: readonly DenseWeight
  * Variables: `kernel0` [inputSize, units], `bias0` [units], `kernel1` [units, units], `bias1`, ... Kernels are
  * Glorot-uniform, drawn in order from one generator seeded with `seed` (so `kernel0` equals
  * `glorotUniform([inputSize, units], seed)`); biases start at zero. The state is the empty object `{}`.
+ * `fast` is the same maths by hand on typed arrays, for a model's fast recurrence (fast_feed_forward.ts).
  *
  * ```js
  * import * as tf from '@tensorflow/tfjs-core';
@@ -101,6 +103,8 @@ class FeedForwardController implements Controller<{}> {
   readonly layers: number;
   readonly activation: FeedForwardActivation;
   readonly variables: Readonly<Record<string, tf.Variable>>;
+  /** The same maths on typed arrays, by hand (fast_feed_forward.ts). */
+  readonly fast: FastController;
   private disposed = false;
 
   constructor(options: FeedForwardOptions) {
@@ -135,6 +139,7 @@ class FeedForwardController implements Controller<{}> {
       bias.dispose();
     }
     this.variables = Object.freeze(variables);
+    this.fast = fastFeedForward(this);
   }
 
   initialState(batchSize: number): {} {

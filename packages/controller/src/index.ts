@@ -5,3 +5,4 @@ export { lstmStep } from './lstm_step';
 export { feedForward, feedForwardStep } from './feed_forward';
 export type { FeedForwardOptions, FeedForwardActivation, DenseWeights } from './feed_forward';
 export { glorotUniform } from './glorot_uniform';
+export { differentiatedController } from './differentiated_controller';

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSeed, glorotUniformValues } from './glorot_uniform';
+import { fastLstm } from './fast_lstm';
 import { lstmStep } from './lstm_step';
 import { seededRandom } from './seeded_random';
-import type { Controller } from './types';
+import type { Controller, FastController } from './types';
 import { assertFiniteNumber, assertPositiveInteger, assertShape, assertStepInput } from './validate';
 
 /** Options of {@link lstm}. */
@@ -30,6 +31,9 @@ export type LSTMState = { h: tf.Tensor2D; c: tf.Tensor2D };
  * `step` returns `output` and `state.h` as the same tensor (h_t is the LSTM's output); disposing it twice is
  * harmless in tfjs.
  *
+ * `fast` is the same maths by hand on typed arrays, for a model's fast recurrence (see `fastLstm` in
+ * fast_lstm.ts and {@link FastController}).
+ *
  * ```js
  * import * as tf from '@tensorflow/tfjs-core';
  * import { lstm } from '@mann/controller';
@@ -55,6 +59,8 @@ class LSTMController implements Controller<LSTMState> {
   readonly units: number;
   readonly forgetBias: number;
   readonly variables: Readonly<{ kernel: tf.Variable; bias: tf.Variable }>;
+  /** The same maths on typed arrays, by hand (fast_lstm.ts). */
+  readonly fast: FastController;
   private disposed = false;
 
   constructor(options: LSTMOptions) {
@@ -78,6 +84,7 @@ class LSTMController implements Controller<LSTMState> {
     this.variables = Object.freeze({ kernel: tf.variable(kernel, true), bias: tf.variable(bias, true) });
     kernel.dispose();
     bias.dispose();
+    this.fast = fastLstm(this);
   }
 
   initialState(batchSize: number): LSTMState {
