@@ -9,7 +9,7 @@ import { CHECKPOINT_VERSION, restoreCheckpoint, serializeCheckpoint } from './ch
 import { MemoryAugmentedNetwork } from './model';
 import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint } from './node';
 import { Trainer } from './trainer';
-import { SMALL, smallBatch } from './test_helpers';
+import { SMALL, contentOnly, simpleRnn, smallBatch } from './test_helpers';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -111,5 +111,35 @@ describe('checkpoints', () => {
     expect(() => restoreCheckpoint(tampered, weights)).toThrow(/model\/controller\/kernel has shape \[.*\] but the configuration needs/);
     // The half-built model and the decoded tensors are freed on failure.
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("record a custom part's name, and need its factory to load", async () => {
+    const model = new MemoryAugmentedNetwork({ ...SMALL, controller: simpleRnn, addressing: contentOnly, seed: 9 });
+    const { manifest, weights } = await serializeCheckpoint(model, { step: 0 });
+    const saved = JSON.parse(JSON.stringify(manifest));
+    expect(saved.config.controller).toEqual({ custom: 'simple-rnn' });
+    expect(saved.config.addressing).toEqual({ custom: 'content-only' });
+    expect(() => restoreCheckpoint(saved, weights, 'ckpt')).toThrow(
+      "ckpt: the model's controller is a custom part 'simple-rnn', built by a factory; pass the same factory to load it: " +
+        'restoreCheckpoint(manifest, weights, where, { controller: yourFactory }) or loadCheckpoint(dir, { controller: yourFactory }).',
+    );
+    expect(() => restoreCheckpoint(saved, weights, 'ckpt', { controller: simpleRnn })).toThrow("ckpt: the model's addressing is a custom part 'content-only'");
+    const renamed = (sizes: Parameters<typeof simpleRnn>[0]) => ({ ...simpleRnn(sizes), name: 'other-rnn' });
+    expect(() => restoreCheckpoint(saved, weights, 'ckpt', { controller: renamed, addressing: contentOnly })).toThrow(
+      "ckpt: the controller factory built 'other-rnn', but the checkpoint was saved with 'simple-rnn'; pass the factory of 'simple-rnn'.",
+    );
+    expect(() => restoreCheckpoint(saved, weights, 'ckpt', { controller: simpleRnn, addressing: contentOnly }).model.dispose()).not.toThrow();
+    const restored = restoreCheckpoint(saved, weights, 'ckpt', { controller: simpleRnn, addressing: contentOnly });
+    for (const [name, variable] of Object.entries(model.variables)) {
+      expect(Array.from(restored.model.variables[name].dataSync()), name).toEqual(Array.from(variable.dataSync()));
+    }
+    const builtIn = new MemoryAugmentedNetwork(SMALL);
+    const plain = await serializeCheckpoint(builtIn, { step: 0 });
+    expect(() => restoreCheckpoint(JSON.parse(JSON.stringify(plain.manifest)), plain.weights, 'ckpt', { controller: simpleRnn })).toThrow(
+      "ckpt: a controller factory was passed, but the checkpoint's controller is the built-in 'lstm'.",
+    );
+    model.dispose();
+    restored.model.dispose();
+    builtIn.dispose();
   });
 });

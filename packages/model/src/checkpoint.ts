@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type ModelConfig } from './config';
+import { resolveConfig, type AddressingFactory, type ControllerFactory, type CustomPart, type ModelConfig } from './config';
 import { MemoryAugmentedNetwork } from './model';
 import type { Optimizer } from './optimizers';
 
@@ -27,10 +27,54 @@ export interface TrainingState {
 export interface CheckpointManifest {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
-  config: ModelConfig;
+  config: SavedModelConfig;
   training: TrainingState;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   weightsChecksum: { bytes: number; fnv1a32: string };
+}
+
+/** A model config as a manifest stores it: a part built by a factory is recorded by its name, `{ custom: name }`. */
+export type SavedModelConfig = Omit<ModelConfig, 'controller' | 'addressing'> & {
+  controller: Exclude<ModelConfig['controller'], ControllerFactory> | CustomPart;
+  addressing: Exclude<ModelConfig['addressing'], AddressingFactory> | CustomPart;
+};
+
+/** The factories of a checkpoint's custom parts, to rebuild them: the same ones the model was built with. */
+export interface CheckpointParts {
+  controller?: ControllerFactory;
+  addressing?: AddressingFactory;
+}
+
+/** The model's config with its factory-built parts replaced by their names, for the manifest. */
+function savedConfig(model: MemoryAugmentedNetwork): SavedModelConfig {
+  const { controller, addressing } = model.config;
+  return {
+    ...model.config,
+    controller: typeof controller === 'function' ? { custom: model.controller.name } : controller,
+    addressing: typeof addressing === 'function' ? { custom: model.addressing!.name } : addressing,
+  };
+}
+
+/** The config to rebuild a saved model: each `{ custom: name }` part replaced by the factory given for it. */
+function configWithParts(saved: SavedModelConfig, parts: CheckpointParts, where: string): Partial<ModelConfig> {
+  const config = { ...saved } as unknown as Record<string, unknown>;
+  for (const key of ['controller', 'addressing'] as const) {
+    const value = saved[key];
+    const factory = parts[key];
+    if (value !== null && typeof value === 'object') {
+      const name = (value as CustomPart).custom;
+      if (typeof factory !== 'function') {
+        throw new Error(
+          `${where}: the model's ${key} is a custom part '${name}', built by a factory; pass the same factory to load it: ` +
+            `restoreCheckpoint(manifest, weights, where, { ${key}: yourFactory }) or loadCheckpoint(dir, { ${key}: yourFactory }).`,
+        );
+      }
+      config[key] = factory;
+    } else if (factory !== undefined) {
+      throw new Error(`${where}: a ${key} factory was passed, but the checkpoint's ${key} is the built-in '${String(value)}'.`);
+    }
+  }
+  return config as Partial<ModelConfig>;
 }
 
 /** 32-bit FNV-1a of a byte array: cheap, dependency-free damage detection for the weights file. */
@@ -61,7 +105,7 @@ export async function serializeCheckpoint(
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
-    config: model.config,
+    config: savedConfig(model),
     training: { ...training, optimizer: training.optimizer ?? undefined },
     weightsManifest: [{ paths: [weightsFile], weights: specs }],
     weightsChecksum: { bytes: weights.byteLength, fnv1a32: fnv1a32(weights) },
@@ -109,14 +153,32 @@ export interface RestoredCheckpoint {
  * const weights = new Uint8Array(await (await fetch('checkpoint/weights.bin')).arrayBuffer());
  * const { model } = restoreCheckpoint(manifest, weights);
  * ```
+ *
+ * A model with a custom part (a controller or addressing scheme built by a factory) is saved with the part's name;
+ * pass the same factory to load it: `restoreCheckpoint(manifest, weights, 'checkpoint', { controller: yourFactory })`.
  */
-export function restoreCheckpoint(manifest: unknown, weights: Uint8Array, where = 'checkpoint'): RestoredCheckpoint {
+export function restoreCheckpoint(manifest: unknown, weights: Uint8Array, where = 'checkpoint', parts: CheckpointParts = {}): RestoredCheckpoint {
   const m = validateCheckpoint(manifest, weights, where);
   const specs = m.weightsManifest.flatMap((group) => group.weights);
   const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const tensors = tf.io.decodeWeights(buffer, specs);
   // Checkpoints saved before the `clearing` option existed cleared every least-used slot.
-  const model = new MemoryAugmentedNetwork(resolveConfig({ clearing: 'all-least-used', ...(m.config as Partial<ModelConfig>) }));
+  let model: MemoryAugmentedNetwork;
+  try {
+    model = new MemoryAugmentedNetwork(resolveConfig({ clearing: 'all-least-used', ...configWithParts(m.config, parts, where) }));
+  } catch (error) {
+    tf.dispose(Object.values(tensors));
+    throw error;
+  }
+  for (const key of ['controller', 'addressing'] as const) {
+    const saved = m.config[key];
+    const built = key === 'controller' ? model.controller.name : model.addressing?.name;
+    if (saved !== null && typeof saved === 'object' && saved.custom !== built) {
+      model.dispose();
+      tf.dispose(Object.values(tensors));
+      throw new Error(`${where}: the ${key} factory built '${built}', but the checkpoint was saved with '${saved.custom}'; pass the factory of '${saved.custom}'.`);
+    }
+  }
   const optimizerState: Record<string, tf.Tensor> = {};
   try {
     for (const [name, variable] of Object.entries(model.variables)) {

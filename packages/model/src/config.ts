@@ -1,3 +1,6 @@
+import type { AddressingScheme } from '@mann/addressing';
+import type { Controller } from '@mann/controller';
+
 /** Which network: the memory-augmented one, or one of the paper's memoryless baselines. */
 export type ModelKind = 'mann' | 'lstm' | 'feed-forward';
 
@@ -9,14 +12,20 @@ export type ModelKind = 'mann' | 'lstm' | 'feed-forward';
 export interface ModelConfig {
   /** 'mann' (controller + memory), or a baseline without memory: 'lstm' or 'feed-forward'. */
   kind: ModelKind;
-  /** The MANN's controller. Ignored by the baselines, whose kind names their network. */
-  controller: 'lstm' | 'feed-forward';
+  /**
+   * The MANN's controller: a built-in one by name, or a factory that builds your own {@link Controller} from the
+   * sizes the model computed (see {@link ControllerFactory}). The baselines' network is named by `kind`.
+   */
+  controller: 'lstm' | 'feed-forward' | ControllerFactory;
   /** Units of the controller (or of the baseline network). */
   controllerUnits: number;
   /** LSTM forget-gate bias, added at every step. */
   forgetBias: number;
-  /** 'lrua' (the paper's) or 'ntm' (Graves et al. 2014). */
-  addressing: 'lrua' | 'ntm';
+  /**
+   * 'lrua' (the paper's) or 'ntm' (Graves et al. 2014), or a factory that builds your own
+   * {@link AddressingScheme} for the memory and heads of this config (see {@link AddressingFactory}).
+   */
+  addressing: 'lrua' | 'ntm' | AddressingFactory;
   /** Memory slots N. */
   memorySlots: number;
   /** Memory slot width W. */
@@ -43,6 +52,45 @@ export interface ModelConfig {
   imageSize: number;
   /** Seed of the weight initialisation. */
   seed: number;
+}
+
+/** What a {@link ControllerFactory} is given: the sizes and settings the model computed for its controller. */
+export interface ControllerSizes {
+  /** Width of the controller's input: image + previous label + previous reads (heads x width of the scheme). */
+  inputSize: number;
+  /** `controllerUnits` of the config (a suggestion: the model takes the controller's own `outputSize`). */
+  units: number;
+  /** `forgetBias` of the config (for LSTM-like controllers). */
+  forgetBias: number;
+  /** `seed` of the config, for the controller's weight initialisation. */
+  seed: number;
+}
+
+/**
+ * Builds a controller of your own for a model: called once, by the model's constructor. The controller's input is
+ * `[x_t, y_{t-1}, r_{t-1}]` of width `sizes.inputSize`, and its variables are trained and checkpointed as
+ * `controller/<name>`. Its `name` is stored in checkpoints; loading one needs the same factory passed in.
+ */
+export type ControllerFactory = (sizes: ControllerSizes) => Controller;
+
+/** What an {@link AddressingFactory} is given: the memory and heads of the config. */
+export interface AddressingSizes {
+  /** `memorySlots` x `memoryWidth` of the config. */
+  memory: { slots: number; width: number };
+  /** `heads` of the config: the scheme must return this many read vectors a step. */
+  heads: number;
+}
+
+/**
+ * Builds an addressing scheme of your own for a model: called once, by the model's constructor. The model projects
+ * its controller's output linearly to the scheme's `parameterSize` numbers a step. Its `name` is stored in
+ * checkpoints; loading one needs the same factory passed in.
+ */
+export type AddressingFactory = (sizes: AddressingSizes) => AddressingScheme;
+
+/** How a checkpoint's manifest records a part built by a factory: by the part's name. */
+export interface CustomPart {
+  custom: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
@@ -81,6 +129,23 @@ function oneOf<K extends keyof ModelConfig>(config: ModelConfig, key: K, choices
   }
 }
 
+/** A part is a built-in name or a factory; anything else is refused with the names and a word on factories. */
+function partChoice(config: ModelConfig, key: 'controller' | 'addressing', names: readonly string[]): void {
+  const value = config[key];
+  if (typeof value === 'function' || names.includes(value as string)) return;
+  const interfaceName = key === 'controller' ? 'Controller' : 'AddressingScheme';
+  const shown = value !== null && typeof value === 'object' ? `an object (${describeObject(value)})` : JSON.stringify(value);
+  throw new Error(
+    `Model config: ${key} must be one of ${names.map((c) => `'${c}'`).join(', ')}, or a factory function (sizes) => ${interfaceName}; ` +
+      `got ${shown}.${value !== null && typeof value === 'object' ? ` To plug in your own ${key}, pass a function that builds it: { ${key}: (sizes) => yours }.` : ''}`,
+  );
+}
+
+function describeObject(value: object): string {
+  const name = (value as { name?: unknown }).name;
+  return typeof name === 'string' ? `name '${name}'` : `keys ${Object.keys(value).slice(0, 5).join(', ')}`;
+}
+
 /** Fills in the paper's defaults and checks that the result describes a model that can exist. */
 export function resolveConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
   const unknown = Object.keys(partial).filter((key) => !(key in DEFAULT_CONFIG));
@@ -89,8 +154,11 @@ export function resolveConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
   }
   const config: ModelConfig = { ...DEFAULT_CONFIG, ...partial };
   oneOf(config, 'kind', ['mann', 'lstm', 'feed-forward']);
-  oneOf(config, 'controller', ['lstm', 'feed-forward']);
-  oneOf(config, 'addressing', ['lrua', 'ntm']);
+  partChoice(config, 'controller', ['lstm', 'feed-forward']);
+  partChoice(config, 'addressing', ['lrua', 'ntm']);
+  if (config.kind !== 'mann' && typeof config.controller === 'function') {
+    throw new Error(`Model config: a controller factory needs kind 'mann' (the ${config.kind} baseline builds its own network).`);
+  }
   oneOf(config, 'writeVector', ['key', 'add']);
   oneOf(config, 'clearing', ['all-least-used', 'least-used']);
   oneOf(config, 'labels', ['one-hot', 'string']);

@@ -5,7 +5,7 @@ import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
 import { nearestNeighbourPredictions } from './knn';
 import { episodeTensors } from './tensors';
-import { fastForward, supportsFastPath } from './fast_forward';
+import { fastForward } from './fast_forward';
 
 /** The label encoding a model configuration implies (one-hot over `ways`, or the paper's strings). */
 export function labelEncodingFor(config: Pick<ModelConfig, 'labels' | 'ways'>): LabelEncoding {
@@ -23,10 +23,7 @@ export interface EvaluationOptions {
   batchSize?: number;
   /** Seed of the episode sampler: the same seed evaluates on the same episodes. */
   seed?: number;
-  /**
-   * Run the forward pass on the fast path where the model supports it (same maths, several times faster; see
-   * `fastForward`). Default true.
-   */
+  /** Run the forward pass on the fast path (same maths, several times faster; see `fastForward`). Default true. */
   fastPath?: boolean;
   /** Called after each batch with the number of episodes done. */
   onProgress?: (done: number, total: number) => void;
@@ -61,7 +58,7 @@ export function evaluateModel(model: MemoryAugmentedNetwork, options: Evaluation
   const labels = labelEncodingFor(model.config);
   const accuracy = new InstanceAccuracy();
   const errors = new ErrorBreakdown();
-  const fast = (options.fastPath ?? true) && supportsFastPath(model.config);
+  const fast = options.fastPath ?? true;
   let lossSum = 0;
   let batches = 0;
   for (const batch of evaluationBatches(model.config.ways, labels, options)) {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { maxAbsDifference, tensorCountAfterSteps } from '@mann/backend/testing';
 import type { ModelConfig } from './config';
-import { fastForward, supportsFastPath } from './fast_forward';
+import { fastForward, fastPathParts } from './fast_forward';
 import { MemoryAugmentedNetwork } from './model';
 import { episodeTensors } from './tensors';
 import { Trainer } from './trainer';
-import { SMALL, smallBatch } from './test_helpers';
+import { SMALL, contentOnly, simpleRnn, smallBatch } from './test_helpers';
 
 // Tolerance for fast vs plain: both compute in float32, the same maths in a different order (the fast path sums
 // in JavaScript doubles and rounds to float32 per array, the plain path rounds after every tfjs kernel). Over
@@ -29,6 +29,14 @@ const configs: [string, Partial<ModelConfig>][] = [
   // of 12 slots, so written slots are cleared too.
   ['every least-used slot cleared (the PyTorch reference), 3 heads', { ...SMALL, heads: 3, clearing: 'all-least-used' }],
   ['the LSTM baseline (no memory)', { ...SMALL, kind: 'lstm' }],
+  ['feed-forward controller, LRUA', { ...SMALL, controller: 'feed-forward' }],
+  ['LSTM controller, NTM addressing', { ...SMALL, addressing: 'ntm' }],
+  ['feed-forward controller, NTM addressing, string labels', { ...SMALL, controller: 'feed-forward', addressing: 'ntm', labels: 'string' }],
+  ['the feed-forward baseline (no memory)', { ...SMALL, kind: 'feed-forward' }],
+  // Parts of a user's own without fast implementations: their steps are differentiated by tfjs inside the recurrence.
+  ["a custom controller (no fast implementation), LRUA", { ...SMALL, controller: simpleRnn }],
+  ["LSTM, a custom addressing scheme (no fast implementation)", { ...SMALL, addressing: contentOnly }],
+  ['both parts custom', { ...SMALL, controller: simpleRnn, addressing: contentOnly }],
 ];
 
 describe.each(['cpu', 'wasm'] as const)('fastForward on %s', (backend) => {
@@ -90,27 +98,26 @@ describe.each(['cpu', 'wasm'] as const)('fastForward on %s', (backend) => {
   });
 });
 
-describe('supportsFastPath', () => {
-  it('is off unless asked for', () => {
+describe('the fast path', () => {
+  it('is on by default, in Trainer and in evaluation', () => {
     const model = new MemoryAugmentedNetwork(SMALL);
-    expect(new Trainer(model).fastPath).toBe(false);
+    const trainer = new Trainer(model);
+    expect(trainer.fastPath).toBe(true);
+    expect(new Trainer(model, { fastPath: false }).fastPath).toBe(false);
+    trainer.dispose();
     model.dispose();
   });
 
-  it('accepts the paper’s MANN (keys or add vectors written) and the LSTM baseline, and refuses the variants it does not implement', () => {
-    expect(supportsFastPath(new MemoryAugmentedNetwork(SMALL).config)).toBe(true);
-    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, writeVector: 'add' })).toBe(true);
-    expect(supportsFastPath(new MemoryAugmentedNetwork({ ...SMALL, kind: 'lstm' }).config)).toBe(true);
-    expect(supportsFastPath(new MemoryAugmentedNetwork({ ...SMALL, kind: 'feed-forward' }).config)).toBe(false);
-    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, addressing: 'ntm' })).toBe(false);
-    expect(supportsFastPath({ ...new MemoryAugmentedNetwork(SMALL).config, controller: 'feed-forward' })).toBe(false);
-  });
-
-  it('a Trainer falls back to the plain path, and fastForward explains why it cannot run', () => {
-    const model = new MemoryAugmentedNetwork({ ...SMALL, addressing: 'ntm' });
-    expect(new Trainer(model, { fastPath: true }).fastPath).toBe(false);
-    expect(() => fastForward(model, tf.zeros([2, 1, 36]) as tf.Tensor3D, tf.zeros([2, 1, 3]) as tf.Tensor3D)).toThrow(/addressing 'ntm'/);
-    model.dispose();
+  it("says which parts run their own fast implementation and which are differentiated by tfjs", () => {
+    const paper = new MemoryAugmentedNetwork(SMALL);
+    expect(fastPathParts(paper).description).toMatch(/^controller 'lstm' fast, addressing 'lrua' fast \((WebAssembly SIMD|JavaScript)\)$/);
+    const custom = new MemoryAugmentedNetwork({ ...SMALL, controller: simpleRnn, addressing: 'ntm' });
+    expect(fastPathParts(custom).description).toBe(
+      "controller 'simple-rnn' has no fast implementation, its step differentiated by tfjs (slower), addressing 'ntm' fast",
+    );
+    expect(fastPathParts(new MemoryAugmentedNetwork({ ...SMALL, kind: 'feed-forward' })).description).toBe("controller 'feed-forward' fast");
+    paper.dispose();
+    custom.dispose();
   });
 
   it('validates input shapes', () => {

@@ -1,5 +1,5 @@
 export { DEFAULT_CONFIG, resolveConfig, outputGroups, STRING_LABEL_LENGTH, STRING_LABEL_ALPHABET } from './config';
-export type { ModelConfig, ModelKind } from './config';
+export type { ModelConfig, ModelKind, ControllerFactory, ControllerSizes, AddressingFactory, AddressingSizes, CustomPart } from './config';
 export { MemoryAugmentedNetwork } from './model';
 export type { ModelState, StepResult } from './model';
 export { episodeLoss, predictChoices } from './loss';
@@ -8,10 +8,9 @@ export type { EpisodeTensors } from './tensors';
 export { Adam, RmsProp, createOptimizer, clipByGlobalNorm } from './optimizers';
 export type { Optimizer, OptimizerName, AdamOptions, RmsPropOptions } from './optimizers';
 export { Trainer, DivergenceError } from './trainer';
-export { fastForward, supportsFastPath } from './fast_forward';
+export { fastForward, fastPathParts } from './fast_forward';
+export type { FastPathParts } from './fast_forward';
 export { cutMemoryReads } from './cut_memory_reads';
-export { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
-export type { LruaImplementation } from './fast_lrua_wasm';
 export type { TrainerOptions, StepReport } from './trainer';
 export { splitEpisodes, sliceEpisodes } from './shard_episodes';
 export type { EpisodeShard } from './shard_episodes';
@@ -27,4 +26,4 @@ export {
   serializeCheckpoint,
   validateCheckpoint,
 } from './checkpoint';
-export type { CheckpointManifest, RestoredCheckpoint, TrainingState } from './checkpoint';
+export type { CheckpointManifest, CheckpointParts, RestoredCheckpoint, SavedModelConfig, TrainingState } from './checkpoint';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { lrua, ntm, type AddressingScheme, type AddressingState } from '@mann/addressing';
-import { feedForward, glorotUniform, lstm, type Controller, type ControllerState } from '@mann/controller';
+import type { AddressingScheme, AddressingState } from '@mann/addressing';
+import { glorotUniform, type Controller, type ControllerState } from '@mann/controller';
 import { outputGroups, resolveConfig, type ModelConfig } from './config';
+import { buildAddressing, buildController } from './parts';
 
 /** Everything a model carries from one step of an episode to the next. */
 export interface ModelState {
@@ -48,7 +49,8 @@ export class MemoryAugmentedNetwork {
   readonly labelSize: number;
   /** Width of the output logits (G * C). */
   readonly outputSize: number;
-  private readonly readSize: number;
+  /** Width of the concatenated read vectors r_t (heads x memory width; 0 for the baselines). */
+  readonly readSize: number;
   private disposed = false;
 
   constructor(config: Partial<ModelConfig> = {}) {
@@ -58,20 +60,9 @@ export class MemoryAugmentedNetwork {
     this.imageSize = c.imageSize * c.imageSize;
     this.labelSize = groups * choices;
     this.outputSize = groups * choices;
-    const memory = { slots: c.memorySlots, width: c.memoryWidth };
-    this.addressing =
-      c.kind !== 'mann'
-        ? null
-        : c.addressing === 'lrua'
-          ? lrua({ memory, heads: c.heads, decay: c.usageDecay, writeVector: c.writeVector, clearing: c.clearing })
-          : ntm({ memory, heads: c.heads, shifts: c.shifts });
+    this.addressing = buildAddressing(c);
     this.readSize = this.addressing ? c.heads * c.memoryWidth : 0;
-    const inputSize = this.imageSize + this.labelSize + this.readSize;
-    const controllerKind = c.kind === 'mann' ? c.controller : c.kind;
-    this.controller =
-      controllerKind === 'lstm'
-        ? lstm({ inputSize, units: c.controllerUnits, forgetBias: c.forgetBias, seed: c.seed })
-        : feedForward({ inputSize, units: c.controllerUnits, seed: c.seed });
+    this.controller = buildController(c, this.imageSize + this.labelSize + this.readSize);
     const h = this.controller.outputSize;
     const variables: Record<string, tf.Variable> = {};
     for (const [name, v] of Object.entries(this.controller.variables)) variables[`controller/${name}`] = v;

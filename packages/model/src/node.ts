@@ -11,6 +11,7 @@ import {
   restoreCheckpoint,
   serializeCheckpoint,
   type CheckpointManifest,
+  type CheckpointParts,
   type RestoredCheckpoint,
   type TrainingState,
 } from './checkpoint';
@@ -74,13 +75,16 @@ async function readManifest(dir: string): Promise<{ weightsManifest?: { paths?: 
   }
 }
 
-/** Loads a checkpoint folder written by `saveCheckpoint`; errors name the folder and what is wrong with it. */
-export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
+/**
+ * Loads a checkpoint folder written by `saveCheckpoint`; errors name the folder and what is wrong with it. A model
+ * with a custom part needs that part's factory in `parts` (`{ controller: yourFactory }`).
+ */
+export async function loadCheckpoint(dir: string, parts: CheckpointParts = {}): Promise<RestoredCheckpoint> {
   const manifest = await readManifest(dir);
   const weightsFile = manifest?.weightsManifest?.[0]?.paths?.[0];
   if (typeof weightsFile !== 'string' || basename(weightsFile) !== weightsFile) {
     // Let restoreCheckpoint report the precise format problem; a path outside the folder is never read.
-    return restoreCheckpoint(manifest, new Uint8Array(0), `Checkpoint ${dir}`);
+    return restoreCheckpoint(manifest, new Uint8Array(0), `Checkpoint ${dir}`, parts);
   }
   let weights: Uint8Array;
   try {
@@ -88,5 +92,5 @@ export async function loadCheckpoint(dir: string): Promise<RestoredCheckpoint> {
   } catch (error) {
     throw new Error(`Checkpoint ${dir}: cannot read its weights file ${weightsFile} (${(error as Error).message}).`, { cause: error });
   }
-  return restoreCheckpoint(manifest, weights, `Checkpoint ${dir}`);
+  return restoreCheckpoint(manifest, weights, `Checkpoint ${dir}`, parts);
 }

@@ -103,6 +103,13 @@ export class ParallelTrainer extends Trainer {
     super(model, options);
     const workers = options.workers ?? 2;
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`ParallelTrainer: workers must be an integer >= 1, got ${workers}.`);
+    const custom = (['controller', 'addressing'] as const).filter((key) => typeof model.config[key] === 'function');
+    if (custom.length > 0) {
+      throw new Error(
+        `ParallelTrainer: this model's ${custom.join(' and ')} ${custom.length > 1 ? 'are' : 'is'} built by a factory function, which cannot be sent ` +
+          `to a worker thread; train it with Trainer (one thread).`,
+      );
+    }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new Error(`ParallelTrainer: timeoutMs must be > 0, got ${this.timeoutMs}.`);
     this.workers = workers;

@@ -1,6 +1,9 @@
 // Shared set-up for this package's tests: small models and synthetic episodes that run in milliseconds.
 import { createRandom, sampleEpisodes, syntheticPatterns, type EpisodeBatch, type Random } from '@mann/episodes';
-import type { ModelConfig } from './config';
+import * as tf from '@tensorflow/tfjs-core';
+import type { AddressingState } from '@mann/addressing';
+import { glorotUniform, type Controller } from '@mann/controller';
+import type { AddressingFactory, ControllerFactory, ModelConfig } from './config';
 import { labelEncodingFor } from './evaluate';
 
 /** A small MANN configuration on 6x6 inputs. */
@@ -19,3 +22,45 @@ export function smallBatch(config: Partial<ModelConfig> = SMALL, random: Random 
   const labels = labelEncodingFor({ labels: config.labels ?? 'one-hot', ways: config.ways ?? 3 });
   return sampleEpisodes(PATTERNS, { ways: config.ways ?? 3, shots, batchSize, labels, random });
 }
+
+/**
+ * A controller of a user's own, with no fast implementation: a tanh RNN, h_t = tanh([x_t, h_{t-1}] W + b).
+ * What a reader of the @mann/controller README would write.
+ */
+export const simpleRnn: ControllerFactory = ({ inputSize, units, seed }) => {
+  const kernel = tf.variable(glorotUniform([inputSize + units, units], seed));
+  const bias = tf.variable(tf.zeros([units]));
+  return {
+    name: 'simple-rnn',
+    inputSize,
+    outputSize: units,
+    variables: { kernel, bias },
+    initialState: (batch: number) => ({ h: tf.zeros([batch, units]) as tf.Tensor2D }),
+    step(input: tf.Tensor2D, state: { h: tf.Tensor2D }) {
+      const h = tf.tidy(() => tf.tanh(tf.add(tf.matMul(tf.concat([input, state.h], 1), kernel), bias)) as tf.Tensor2D);
+      return { output: h, state: { h } };
+    },
+    dispose: () => tf.dispose([kernel, bias]),
+  } as Controller;
+};
+
+/**
+ * An addressing scheme of a user's own, with no fast implementation: each head reads by content (softmax of dot
+ * products) and adds its key where it read, before reading.
+ */
+export const contentOnly: AddressingFactory = ({ memory, heads }) => ({
+  name: 'content-only',
+  heads,
+  memory: { ...memory, initialValue: 0.1 },
+  parameterSize: heads * memory.width,
+  initialState: (batch: number) => ({ memory: tf.fill([batch, memory.slots, memory.width], 0.1) as tf.Tensor3D }),
+  step(parameters: tf.Tensor2D, state: AddressingState) {
+    return tf.tidy(() => {
+      const keys = tf.tanh(tf.reshape(parameters, [-1, heads, memory.width])) as tf.Tensor3D;
+      const weights = tf.softmax(tf.matMul(keys, state.memory, false, true)) as tf.Tensor3D; // [B, H, N]
+      const written = tf.add(state.memory, tf.matMul(weights, keys, true, false)) as tf.Tensor3D;
+      const reads = tf.matMul(tf.softmax(tf.matMul(keys, written, false, true)), written) as tf.Tensor3D;
+      return { reads, state: { memory: written } };
+    });
+  },
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpisodeBatch } from '@mann/episodes';
 import { outputGroups } from './config';
-import { fastForward, supportsFastPath } from './fast_forward';
+import { fastForward } from './fast_forward';
 import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerName } from './optimizers';
@@ -16,11 +16,11 @@ export interface TrainerOptions {
   /** Clip gradients to this global L2 norm (default 10); 0 or Infinity turns clipping off. */
   clipNorm?: number;
   /**
-   * Use `fastForward` (same maths, hand-written gradient, ~10x fewer kernels) when the model supports it: a
-   * MANN with an LSTM controller and LRUA addressing, or the LSTM baseline (other models silently use the
-   * plain path). Default false: the plain `model.forward` path, every op differentiated by tfjs. The two agree to
-   * float32 rounding (fast_forward.test.ts), but rounding makes long training runs drift apart, so turning
-   * it on changes a seeded run's exact trajectory.
+   * Default true: `fastForward`, the whole recurrence as one op with a hand-written gradient, composed from each
+   * part's fast implementation (a part without one has its step differentiated by tfjs inside it; see
+   * `fastPathParts`). false: the plain `model.forward` path, every op differentiated by tfjs. The two agree to
+   * float32 rounding (fast_forward.test.ts), but rounding makes long training runs drift apart, so the choice
+   * changes a seeded run's exact trajectory.
    */
   fastPath?: boolean;
 }
@@ -56,7 +56,7 @@ export class Trainer {
     this.clipNorm = options.clipNorm ?? 10;
     if (!(this.clipNorm >= 0)) throw new Error(`Trainer: clipNorm must be >= 0 (0 = no clipping), got ${this.clipNorm}.`);
     this.optimizer = createOptimizer(name, options.learningRate ?? (name === 'adam' ? 1e-3 : 1e-4));
-    this.fastPath = (options.fastPath ?? false) && supportsFastPath(model.config);
+    this.fastPath = options.fastPath ?? true;
   }
 
   /** The optimiser's step size for the next updates. */
