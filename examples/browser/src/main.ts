@@ -128,7 +128,7 @@ function buildModel(): void {
   allEpisodes = new InstanceAccuracy();
   renderAccuracy(null);
   const c = model.config;
-  $('memory-caption').textContent = `${c.memorySlots} slots x ${c.memoryWidth} numbers, ${c.heads} heads, ${c.addressing.toUpperCase()}`;
+  $('memory-caption').textContent = `${c.memorySlots} slots x ${c.memoryWidth} numbers, ${c.heads} heads, ${model.addressing?.name.toUpperCase() ?? 'no memory'}`;
   clearMemoryMaps();
   resetTeach();
 }
