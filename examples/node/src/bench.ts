@@ -6,24 +6,21 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from '@mann/backend';
 import { createRandom, sampleEpisodes, syntheticPatterns, type EpisodeBatch } from '@mann/episodes';
-import {
-  MemoryAugmentedNetwork,
-  Trainer,
-  episodeTensors,
-  labelEncodingFor,
-  lruaImplementation,
-  setLruaImplementation,
-  supportsFastPath,
-  type LruaImplementation,
-  type ModelConfig,
-} from '@mann/model';
+import { lruaImplementation, setLruaImplementation, type LruaImplementation } from '@mann/addressing';
+import { MemoryAugmentedNetwork, Trainer, episodeTensors, fastPathParts, labelEncodingFor, type ModelConfig } from '@mann/model';
 import { ParallelTrainer } from '@mann/model/node';
+import { contentScheme } from './custom_scheme';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
 
-Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, LSTM 200, memory 128 x 40,
-4 heads, LRUA, RMSProp (the PyTorch reference's optimiser). Inputs are synthetic patterns, so no data is needed.
+Batch: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, RMSProp (the PyTorch reference's
+optimiser); the paper's sizes: controller 200 units, memory 128 x 40, 4 heads. Inputs are synthetic patterns, so no
+data is needed.
 
+  --models LIST        comma-separated (mann): mann = LSTM + LRUA (the paper's, and the reference's model),
+                       mann-ntm = LSTM + NTM addressing, mann-ff = feed-forward controller + LRUA, mann-ff-ntm =
+                       feed-forward + NTM, lstm and feed-forward = the memoryless baselines, mann-custom = LSTM + the
+                       README's own addressing scheme (no fast implementation: differentiated by tfjs)
   --backends LIST      comma-separated: wasm,cpu (wasm,cpu)
   --paths LIST         comma-separated: fast,plain (fast,plain); fast = fastForward, plain = model.forward
   --workers LIST       comma-separated worker-thread counts (0): 0 = Trainer in the main thread; N >= 1 =
@@ -42,14 +39,32 @@ Model: 16 episodes x 50 steps (5-way, 10 shots), 20x20 inputs, one-hot labels, L
 The reference script is $MANN_TORCH_REF, else ../shared/bench/torch_mann_ref.py beside the repository; the Python is
 $MANN_PYTHON, else /usr/bin/python3. Without python3 or torch, --ref is skipped with a message.`;
 
-/** One measured configuration: a backend and a path. */
+/** The models `--models` names. */
+export const BENCH_MODELS = ['mann', 'mann-ntm', 'mann-ff', 'mann-ff-ntm', 'lstm', 'feed-forward', 'mann-custom'] as const;
+export type BenchModel = (typeof BENCH_MODELS)[number];
+
+/** Each bench model's config (the defaults are the paper's sizes). */
+const MODEL_CONFIGS: Record<BenchModel, Partial<ModelConfig>> = {
+  mann: {},
+  'mann-ntm': { addressing: 'ntm' },
+  'mann-ff': { controller: 'feed-forward' },
+  'mann-ff-ntm': { controller: 'feed-forward', addressing: 'ntm' },
+  lstm: { kind: 'lstm' },
+  'feed-forward': { kind: 'feed-forward' },
+  'mann-custom': { addressing: contentScheme },
+};
+
+/** One measured configuration: a model, a backend and a path. */
 export interface BenchResult {
+  model: BenchModel;
   backend: BackendName;
   path: 'fast' | 'plain';
   /** 0: Trainer in the main thread; N: ParallelTrainer with N worker threads. */
   workers: number;
   /** What the fast path's LRUA memory step ran on (the plain path does not use it). */
   lrua: 'js' | 'wasm';
+  /** How the fast path ran the model's parts (fastPathParts); absent on the plain path. */
+  fastParts?: string;
   /** ParallelTrainer only: median ms per batch the main thread spends publishing weights and averaging gradients. */
   overheadMs?: number;
   /** Median ms per training batch (forward, backward, clipping, RMSProp update), and every timed batch. */
@@ -72,9 +87,12 @@ export interface BenchReport {
   reference?: { ms: number; minMs: number; line: string } | { skipped: string };
   /** reference ms / our ms, per backend and path, when the reference ran. */
   ratios?: Record<string, number>;
+  /** plain ms / fast ms, per model, backend and worker count, where both paths ran. */
+  speedups?: Record<string, number>;
 }
 
 interface BenchOptions {
+  models: BenchModel[];
   backends: BackendName[];
   paths: Array<'fast' | 'plain'>;
   lrua: LruaImplementation[];
@@ -88,8 +106,6 @@ interface BenchOptions {
   refIters: number;
   json: boolean;
 }
-
-const PAPER: Partial<ModelConfig> = {}; // the defaults are the paper's model
 
 /** `mann bench`: see BENCH_HELP. */
 export async function bench(argv: string[]): Promise<void> {
@@ -116,27 +132,32 @@ export async function bench(argv: string[]): Promise<void> {
     },
     results: [],
   };
-  log(`mann bench: ${options.batchSize} episodes x ${5 * options.shots} steps, LSTM 200, memory 128 x 40, 4 heads, LRUA`);
+  log(`mann bench: ${options.batchSize} episodes x ${5 * options.shots} steps, controller 200 units, memory 128 x 40, 4 heads; models ${options.models.join(', ')}`);
   log(`machine: ${report.machine.cpus} cpus (${report.machine.model}), node ${report.machine.node}, load ${report.machine.load.join(' ')}`);
   const batch = benchBatch(options.batchSize, options.shots);
-  for (const backend of options.backends) {
-    await useBackend(backend);
-    for (const path of options.paths) {
-      for (const workers of options.workers) {
-        for (const lrua of options.lrua) {
-          chooseLrua(lrua);
-          const result = await measure(backend, path, workers, batch, options);
-          report.results.push(result);
-          log(
-            `${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} lrua ${result.lrua.padEnd(4)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
-              `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
-              `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
-              (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : ''),
-          );
-        }
-      }
+  // Every combination, as a flat list, so the loop body stays shallow.
+  const runs = options.backends.flatMap((backend) =>
+    options.models.flatMap((model) => options.paths.flatMap((path) => options.workers.flatMap((workers) => options.lrua.map((lrua) => ({ backend, model, path, workers, lrua }))))),
+  );
+  for (const { backend, model, path, workers, lrua } of runs) {
+    if (tf.getBackend() !== backend) await useBackend(backend);
+    if (workers > 0 && model === 'mann-custom') {
+      log(`${model}: skipped with ${workers} workers (a part built by a factory cannot be sent to a worker thread)`);
+      continue;
     }
+    chooseLrua(lrua);
+    const result = await measure(model, backend, path, workers, batch, options);
+    report.results.push(result);
+    log(
+      `${model.padEnd(12)} ${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} lrua ${result.lrua.padEnd(4)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
+        `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
+        `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
+        (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : '') +
+        (result.fastParts ? `; ${result.fastParts}` : ''),
+    );
   }
+  report.speedups = speedups(report.results, options.lrua.length > 1);
+  for (const [key, speedup] of Object.entries(report.speedups)) log(`fast path speed-up ${key}: ${speedup.toFixed(1)}x (plain ms / fast ms)`);
   if (options.ref) {
     log(`reference: running the PyTorch reference (${options.refIters} batches)...`);
     report.reference = runReference(options.refIters);
@@ -147,7 +168,7 @@ export async function bench(argv: string[]): Promise<void> {
       report.ratios = {};
       for (const r of report.results) {
         const ratio = report.reference.ms / r.trainMs;
-        const key = (r.workers === 0 ? `${r.backend}/${r.path}` : `${r.backend}/${r.path}/${r.workers}w`) + (options.lrua.length > 1 ? `/${r.lrua}` : '');
+        const key = (options.models.length > 1 ? `${r.model}/` : '') + (r.workers === 0 ? `${r.backend}/${r.path}` : `${r.backend}/${r.path}/${r.workers}w`) + (options.lrua.length > 1 ? `/${r.lrua}` : '');
         report.ratios[key] = ratio;
         log(`ratio ${key}: ${ratio.toFixed(2)} (reference ${report.reference.ms.toFixed(1)} ms / ours ${r.trainMs.toFixed(1)} ms; >= 1 means as fast or faster)`);
       }
@@ -164,14 +185,31 @@ function chooseLrua(lrua: LruaImplementation): void {
   process.env.MANN_LRUA = lrua;
 }
 
+/** plain ms / fast ms for every model, backend, worker count (and LRUA step) measured on both paths. */
+function speedups(results: BenchResult[], byLrua: boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  const key = (r: BenchResult) => `${r.model}/${r.backend}${r.workers ? `/${r.workers}w` : ''}${byLrua ? `/${r.lrua}` : ''}`;
+  for (const fast of results.filter((r) => r.path === 'fast')) {
+    const plain = results.find((r) => r.path === 'plain' && key(r) === key(fast));
+    if (plain) out[key(fast)] = plain.trainMs / fast.trainMs;
+  }
+  return out;
+}
+
 /** How a result is labelled: `1 thread` for Trainer, `N workers` for ParallelTrainer. */
 function label(result: BenchResult): string {
   return result.workers === 0 ? '1 thread' : `${result.workers} worker${result.workers > 1 ? 's' : ''}`;
 }
 
-async function measure(backend: BackendName, path: 'fast' | 'plain', workers: number, batch: EpisodeBatch, options: BenchOptions): Promise<BenchResult> {
-  const model = new MemoryAugmentedNetwork(PAPER);
-  if (path === 'fast' && !supportsFastPath(model.config)) throw new Error('bench: the paper model should support the fast path');
+async function measure(
+  name: BenchModel,
+  backend: BackendName,
+  path: 'fast' | 'plain',
+  workers: number,
+  batch: EpisodeBatch,
+  options: BenchOptions,
+): Promise<BenchResult> {
+  const model = new MemoryAugmentedNetwork(MODEL_CONFIGS[name]);
   const trainerOptions = { optimizer: 'rmsprop' as const, fastPath: path === 'fast' };
   const trainer = workers === 0 ? new Trainer(model, trainerOptions) : new ParallelTrainer(model, { ...trainerOptions, workers });
   let peakRss = process.memoryUsage().rss;
@@ -194,10 +232,12 @@ async function measure(backend: BackendName, path: 'fast' | 'plain', workers: nu
   const inferenceStepMs = inferenceStep(model, batch, options.inferenceSteps);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const result: BenchResult = {
+    model: name,
     backend,
     path,
     workers,
     lrua: lruaImplementation(),
+    ...(path === 'fast' ? { fastParts: fastPathParts(model).description } : {}),
     ...(overheads.length > 0 ? { overheadMs: median(overheads) } : {}),
     trainMs: median(samples),
     trainSamplesMs: samples,
@@ -305,6 +345,7 @@ function repositoryRoot(start: string): string | null {
 
 function parseBenchArgs(argv: string[]): BenchOptions | null {
   const options: BenchOptions = {
+    models: ['mann'],
     backends: ['wasm', 'cpu'],
     paths: ['fast', 'plain'],
     lrua: [lruaImplementation()], // what the library runs now (it reads $MANN_LRUA itself)
@@ -335,6 +376,9 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
       case '--help':
       case '-h':
         return null;
+      case '--models':
+        options.models = list(arg, value(), BENCH_MODELS);
+        break;
       case '--backends':
         options.backends = list(arg, value(), ['wasm', 'cpu'] as const);
         break;

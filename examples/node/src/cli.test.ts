@@ -47,7 +47,8 @@ describe('mann CLI', () => {
     const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2', '--workers', '2', '--batch', '6']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
-    expect(resumed.stderr).toMatch(/batch 6; .*fast path, 2 workers;/);
+    expect(resumed.stderr).toMatch(/batch 6; backend \w+, 2 workers;/);
+    expect(resumed.stderr).toMatch(/Fast path: controller 'lstm' fast, addressing 'lrua' fast \((WebAssembly SIMD|JavaScript)\)\./);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
     // Episodes are counted across the change of batch size: 4 x 4 then 2 x 6.
     const resumedRecords = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));

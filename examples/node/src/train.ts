@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from '@mann/backend';
 import { InstanceAccuracy, createRandom, curriculum, formatAccuracyTable, restoreRandom, sampleEpisodes, type Random } from '@mann/episodes';
-import { DivergenceError, MemoryAugmentedNetwork, Trainer, evaluateModel, labelEncodingFor, resolveConfig, type ModelConfig } from '@mann/model';
+import { DivergenceError, MemoryAugmentedNetwork, Trainer, evaluateModel, fastPathParts, labelEncodingFor, resolveConfig, type ModelConfig } from '@mann/model';
 import { ParallelTrainer, loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '@mann/model/node';
 import { UsageError, choice, integer, number, parse } from './args';
 import { loadTask, type SplitName } from './data';
@@ -36,8 +36,9 @@ Training
   --clip X                         clip gradients to global norm X, 0 = off (10)
   --seed N                         seed of weights and episodes (0)
   --backend wasm|cpu               tfjs backend (wasm)
-  --path fast|plain                fast: the MANN recurrence as one op with hand-written gradients (same maths, several
-                                   times faster; the MANN with LSTM + LRUA, and the LSTM baseline; others use plain); plain: every op through tfjs (fast)
+  --path fast|plain                fast: the recurrence as one op composed from each part's fast implementation, with
+                                   hand-written gradients (same maths, 8-20x faster; every model); plain: every op
+                                   through tfjs (fast)
   --workers N                      split each batch's episodes over N worker threads (same maths; about 1.1-1.2x
                                    on 2 cores, see docs/benchmarks.md); 0 = train in the main thread (0)
 Data
@@ -274,8 +275,9 @@ export async function train(argv: string[]): Promise<void> {
   const checkpointDir = join(runDir, 'checkpoint');
   log(
     `${trained.kind === 'mann' ? `MANN (${trained.controller} controller, ${trained.addressing}${trained.addressing === 'lrua' && trained.writeVector === 'add' ? ' writing add vectors' : ''}${trained.addressing === 'lrua' && trained.clearing === 'all-least-used' ? ', clearing all least-used slots' : ''}, memory ${trained.memorySlots}x${trained.memoryWidth}, ${trained.heads} heads)` : `${trained.kind} baseline`}` +
-      `, ${model.parameterCount().toLocaleString('en')} parameters, ${trained.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}, ${trainer.fastPath ? 'fast' : 'plain'} path${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
+      `, ${model.parameterCount().toLocaleString('en')} parameters, ${trained.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
+  log(trainer.fastPath ? `Fast path: ${fastPathParts(model).description}.` : 'Plain path (--path plain): every op of every step differentiated by tfjs.');
 
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
   const labels = (n: number) => labelEncodingFor({ labels: config.labels, ways: n });
