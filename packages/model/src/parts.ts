@@ -40,14 +40,20 @@ function callFactory(key: 'controller' | 'addressing', build: () => unknown): un
   }
 }
 
+/** A thrower for what a factory's part gets wrong: one line naming the factory, the part and the problem. */
+function failure(factory: string, what: string, part: unknown): (problem: string) => never {
+  const name = (part as { name?: unknown } | null)?.name;
+  const named = typeof name === 'string' && name !== '' ? ` '${name}'` : '';
+  return (problem) => {
+    throw new Error(`Model config: the ${factory} factory returned ${what}${named} that ${problem}.`);
+  };
+}
+
 const isPositiveInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
 
 /** What a factory's controller must be: the `Controller` interface, sized for this model, stepping as it says. */
 function checkController(part: unknown, inputSize: number): void {
-  const fail = (what: string): never => {
-    const name = typeof (part as { name?: unknown })?.name === 'string' && (part as { name: string }).name !== '' ? ` '${(part as { name: string }).name}'` : '';
-    throw new Error(`Model config: the controller factory returned a controller${name} that ${what}.`);
-  };
+  const fail = failure('controller', 'a controller', part);
   if (part === null || typeof part !== 'object') fail(`is not an object (got ${String(part)})`);
   const controller = part as Partial<Controller>;
   if (typeof controller.name !== 'string' || controller.name === '') fail('has no name (a non-empty string, stored in checkpoints)');
@@ -73,10 +79,7 @@ function checkController(part: unknown, inputSize: number): void {
 
 /** What a factory's scheme must be: the `AddressingScheme` interface, for the config's memory and heads. */
 function checkAddressing(part: unknown, config: ModelConfig): void {
-  const fail = (what: string): never => {
-    const name = typeof (part as { name?: unknown })?.name === 'string' && (part as { name: string }).name !== '' ? ` '${(part as { name: string }).name}'` : '';
-    throw new Error(`Model config: the addressing factory returned a scheme${name} that ${what}.`);
-  };
+  const fail = failure('addressing', 'a scheme', part);
   if (part === null || typeof part !== 'object') fail(`is not an object (got ${String(part)})`);
   const scheme = part as Partial<AddressingScheme>;
   if (typeof scheme.name !== 'string' || scheme.name === '') fail('has no name (a non-empty string, stored in checkpoints)');
