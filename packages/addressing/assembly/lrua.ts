@@ -1,5 +1,5 @@
 // The LRUA memory step of src/fast_lrua_cell.ts (forward and hand-written backward) in AssemblyScript with
-// WebAssembly SIMD (f32x4), compiled by scripts/lrua-wasm.mjs into src/lrua_wasm_bytes.ts. Same maths and the
+// WebAssembly SIMD (f32x4), compiled by scripts/wasm.mjs into src/lrua_wasm_bytes.ts. Same maths and the
 // same loop structure as the JavaScript; read that file's comments for the derivations.
 //
 // Why SIMD over the width W: every heavy loop is "for each slot n, for each head h, over the W numbers of a

@@ -15,6 +15,11 @@
 //   M += sum_h w_h^T a_h (writeMemory); read heads address the new M; r_h = sum_n w^r_h(n) M(n) (readMemory).
 // Initial state (ntm's initialState): memory filled with `initialValue`, read and write weights one-hot on slot 0.
 //
+// Where WebAssembly SIMD compiles (Node, worker threads), a run executes the same maths in wasm instead
+// (fast_ntm_wasm.ts, assembly/ntm.ts: ~9x faster at the paper's size); setNtmImplementation('js') or MANN_NTM=js
+// keeps these loops, which stay the fallback (a browser's main thread) and the reference the wasm run is tested
+// against (src/ntm_wasm.test.ts).
+//
 // Speed: the O(N W H) work (dot products with the keys, erase and add, reads, and their derivatives) runs over
 // slots outermost on contiguous memory rows, the heads four at a time (padded with zero rows, as
 // fast_lrua_cell.ts), so each slot's W numbers are loaded once per four heads; the erase, the add, the new slot's
@@ -23,6 +28,7 @@
 // allocated once for that step; scratch buffers are allocated once per run.
 import type { MemoryConfig } from '@mann/memory';
 import { checkLength } from './check_length';
+import { activeNtmWasm } from './fast_ntm_wasm';
 import type { AddressingRun, FastAddressing } from './types';
 
 export interface NtmFastOptions {
@@ -40,7 +46,7 @@ const EPSILON_SQUARED = 1e-16;
 const SHARPEN_EPSILON = 1e-8;
 
 /** Sizes of one run, and the parameter layout of `ntm`'s step. */
-interface NtmSizes {
+export interface NtmSizes {
   batch: number;
   heads: number;
   slots: number;
@@ -55,7 +61,7 @@ interface NtmSizes {
 }
 
 /** What one step saves of a group of heads (read or write), all batch-major. */
-interface HeadsRecord {
+export interface HeadsRecord {
   /** tanh keys [B, H, W] and their guarded norms [B, H]. */
   keys: Float32Array;
   keyNorms: Float32Array;
@@ -78,7 +84,7 @@ interface HeadsRecord {
 }
 
 /** What one step saves for its derivative; the initial record holds only `memory`, `slotNorms` and the weights. */
-interface NtmStepRecord {
+export interface NtmStepRecord {
   read: HeadsRecord;
   write: HeadsRecord;
   /** Erase vectors e = sigmoid and add vectors a = tanh [B, H, W]. */
@@ -90,7 +96,7 @@ interface NtmStepRecord {
 }
 
 /** Gradients carried from step t + 1 back to step t. */
-interface NtmCarry {
+export interface NtmCarry {
   /** dL/dM_t [B, N, W]. */
   memory: Float32Array;
   /** dL/dw^r_t and dL/dw^w_t through step t + 1's interpolations [B, H, N]. */
@@ -123,7 +129,8 @@ interface NtmScratch {
 
 /**
  * NTM addressing's fast implementation (`ntm(...).fast`): `ntm`'s step on Float32Arrays with its derivative
- * written out, each step's intermediate values kept for the backward pass.
+ * written out, each step's intermediate values kept for the backward pass. Each run is WebAssembly SIMD or
+ * JavaScript, as `setNtmImplementation` / MANN_NTM choose when it starts (fast_ntm_wasm.ts).
  *
  * ```js
  * const fast = ntmFast({ memory: { slots: 4, width: 2, initialValue: 1e-6 }, heads: 1, shifts: 3 });
@@ -143,52 +150,89 @@ export function ntmFast(options: NtmFastOptions): FastAddressing {
   if (!Number.isInteger(shifts) || shifts < 1 || shifts % 2 !== 1 || shifts > slots) {
     throw new Error(`ntmFast: shifts must be an odd positive integer at most slots (${slots}), got ${String(shifts)}`);
   }
-  const groupSize = heads * (width + shifts + 3);
   return {
     start(batch: number): AddressingRun {
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`ntm.fast start: batch must be a positive integer, got ${String(batch)}`);
-      const sizes: NtmSizes = {
-        batch,
-        heads,
-        slots,
-        width,
-        shifts,
-        padded: Math.ceil(heads / 4) * 4,
-        groupSize,
-        parameterSize: 2 * groupSize + 2 * heads * width,
-      };
-      const scratch = ntmScratch(sizes);
-      // records[t] is the state after step t - 1; records[0] the initial state.
-      const records: NtmStepRecord[] = [ntmInitialRecord(sizes, initialValue)];
-      let carry: NtmCarry | null = null;
+      const sizes = ntmSizes(batch, heads, slots, width, shifts);
+      // The implementation is chosen when the run starts (setNtmImplementation) and kept for the whole run.
+      const wasm = activeNtmWasm();
+      const run: NtmRunSteps = wasm ? wasm.start(sizes, initialValue) : new NtmJsRun(sizes, initialValue);
+      let steps = 0;
       let stepsBack = 0;
       return {
         forward(parameters: Float32Array): Float32Array {
           checkLength('ntm.fast forward', 'parameters', parameters, batch * sizes.parameterSize);
           if (stepsBack > 0) throw new Error('ntm.fast forward: the run is already going backward; start a new run.');
-          const record = ntmRecord(sizes);
-          const reads = new Float32Array(batch * heads * width);
-          ntmStepForward(parameters, records[records.length - 1], record, sizes, scratch, reads);
-          records.push(record);
+          const reads = run.forward(parameters);
+          steps++;
           return reads;
         },
         backward(readGradient: Float32Array): Float32Array {
-          const t = records.length - 2 - stepsBack;
-          if (t < 0) throw new Error(`ntm.fast backward: called more often than forward (${records.length - 1} steps).`);
+          const t = steps - 1 - stepsBack;
+          if (t < 0) throw new Error(`ntm.fast backward: called more often than forward (${steps} steps).`);
           checkLength('ntm.fast backward', 'readGradient', readGradient, batch * heads * width);
-          carry ??= {
-            memory: new Float32Array(batch * slots * width),
-            readWeights: new Float32Array(batch * heads * slots),
-            writeWeights: new Float32Array(batch * heads * slots),
-          };
-          const parameterGradient = new Float32Array(batch * sizes.parameterSize);
-          ntmStepBackward(readGradient, records[t + 1], records[t], carry, sizes, scratch, parameterGradient);
+          const parameterGradient = run.backward(readGradient, t);
           stepsBack++;
           return parameterGradient;
         },
       };
     },
   };
+}
+
+/** The sizes of a run and `ntm`'s parameter layout. */
+export function ntmSizes(batch: number, heads: number, slots: number, width: number, shifts: number): NtmSizes {
+  const groupSize = heads * (width + shifts + 3);
+  return { batch, heads, slots, width, shifts, padded: Math.ceil(heads / 4) * 4, groupSize, parameterSize: 2 * groupSize + 2 * heads * width };
+}
+
+/**
+ * One run's steps behind ntmFast's checks (which guarantee the order: forward for steps 0, 1, ..., then backward
+ * for the last step first), in JavaScript ({@link NtmJsRun}) or WebAssembly (fast_ntm_wasm.ts).
+ */
+export interface NtmRunSteps {
+  /** The next step: parameters [B, parameterSize] -> reads [B, H * W] (the caller's). */
+  forward(parameters: Float32Array): Float32Array;
+  /** Step t backward: dL/dreads [B, H * W] -> dL/dparameters [B, parameterSize] (the caller's). */
+  backward(readGradient: Float32Array, t: number): Float32Array;
+}
+
+/** The run in JavaScript loops: the fallback, and the reference the WebAssembly run is tested against. */
+export class NtmJsRun implements NtmRunSteps {
+  /** records[t] is the state after step t - 1; records[0] the initial state. */
+  readonly records: NtmStepRecord[];
+  /** The gradients carried to the step before the last one gone back (null before the first backward). */
+  carry: NtmCarry | null = null;
+  private readonly scratch: NtmScratch;
+
+  constructor(
+    private readonly sizes: NtmSizes,
+    initialValue: number,
+  ) {
+    this.scratch = ntmScratch(sizes);
+    this.records = [ntmInitialRecord(sizes, initialValue)];
+  }
+
+  forward(parameters: Float32Array): Float32Array {
+    const { batch, heads, width } = this.sizes;
+    const record = ntmRecord(this.sizes);
+    const reads = new Float32Array(batch * heads * width);
+    ntmStepForward(parameters, this.records[this.records.length - 1], record, this.sizes, this.scratch, reads);
+    this.records.push(record);
+    return reads;
+  }
+
+  backward(readGradient: Float32Array, t: number): Float32Array {
+    const { batch, heads, slots, width, parameterSize } = this.sizes;
+    this.carry ??= {
+      memory: new Float32Array(batch * slots * width),
+      readWeights: new Float32Array(batch * heads * slots),
+      writeWeights: new Float32Array(batch * heads * slots),
+    };
+    const parameterGradient = new Float32Array(batch * parameterSize);
+    ntmStepBackward(readGradient, this.records[t + 1], this.records[t], this.carry, this.sizes, this.scratch, parameterGradient);
+    return parameterGradient;
+  }
 }
 
 function headsRecord({ batch, heads, slots, width, shifts }: NtmSizes): HeadsRecord {
@@ -210,7 +254,7 @@ function headsRecord({ batch, heads, slots, width, shifts }: NtmSizes): HeadsRec
   };
 }
 
-function ntmRecord(sizes: NtmSizes): NtmStepRecord {
+export function ntmRecord(sizes: NtmSizes): NtmStepRecord {
   const { batch, heads, slots, width } = sizes;
   return {
     read: headsRecord(sizes),

@@ -17,3 +17,5 @@ export type { LruaImplementation } from './fast_lrua_wasm';
 export { differentiatedAddressing } from './differentiated_addressing';
 export { ntmFast } from './fast_ntm';
 export type { NtmFastOptions } from './fast_ntm';
+export { ntmImplementation, setNtmImplementation } from './fast_ntm_wasm';
+export type { NtmImplementation } from './fast_ntm_wasm';

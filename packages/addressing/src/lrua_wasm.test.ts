@@ -14,7 +14,7 @@ import {
 import { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
 // @ts-expect-error: a plain .mjs build script without types
-import { compileLruaWasm } from '../scripts/lrua-wasm.mjs';
+import { compileLruaWasm } from '../scripts/wasm.mjs';
 
 // Tolerance: the wasm step accumulates its sums in float32 (the JavaScript in float64, rounding once when it
 // stores) and uses float32 exp and tanh, so each value may differ by a few float32 roundings (~6e-8 relative)

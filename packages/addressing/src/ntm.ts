@@ -61,7 +61,8 @@ export interface NtmOptions {
  * gradient) at the first step. With one-hot on slot 0, g chooses between content and "where I was".
  *
  * The scheme has a fast implementation (`fast`, fast_ntm.ts): the same step on Float32Arrays with a hand-written
- * gradient, which a model's fast recurrence runs instead of differentiating `step`.
+ * gradient, which a model's fast recurrence runs instead of differentiating `step`; in WebAssembly SIMD where it
+ * compiles, else JavaScript (`setNtmImplementation`).
  */
 export function ntm(options: NtmOptions): AddressingScheme<NtmState> {
   if (options == null || typeof options !== 'object') {

@@ -1,0 +1,287 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NtmJsRun, ntmFast, ntmSizes, type NtmCarry, type NtmSizes, type NtmStepRecord } from './fast_ntm';
+import { activeNtmWasm, ntmImplementation, setNtmImplementation, setNtmWasmMemoryBudget, type NtmWasmRun } from './fast_ntm_wasm';
+import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
+// @ts-expect-error: a plain .mjs build script without types
+import { compileNtmWasm } from '../scripts/wasm.mjs';
+
+// Tolerance. The wasm run computes in float32 throughout, with f32x4 polynomials for exp, log and tanh (Cephes'
+// expf, logf, tanhf: ~1e-7 relative), where the JavaScript works in float64 between its float32 arrays. Each value
+// may then differ by a few float32 roundings (~6e-8 relative) of the terms summed into it, and the sharpening
+// w^gamma multiplies a relative difference of w by gamma, so over steps of weights and memory feeding the next a
+// difference of ~1e-6 of an array's largest value is expected, more in the gradients (dL/dw~ = dz gamma /
+// (w~ + 1e-8) magnifies it where w~ is small). Measured against the largest value of each array (normwise: dL/dM
+// of a slot whose norm is tiny, and the gradients of keys that are ~0, are differences of nearly cancelling terms
+// whose rounding error scales with those terms, not with the result), as max |wasm - js| / (1 + max |js|): worst
+// over these cases 4.5e-7 (records and reads) and 3.9e-6 (gradients and carries); over 15 seeds of each case and
+// 8 steps, 1.2e-6 and 3.6e-6, and with parameters twice as large (sharper weights, larger gamma) 2.0e-6 and
+// 1.4e-5. 2e-5 leaves a margin over these inputs and stays far below a real mistake: breaking one term of the
+// wasm (the erase's gradient sign, the shift's direction backward, g for 1 - g in the carry, the slot norms'
+// gradient, a head's read gradient) failed 7 to 20 of the tests here and in fast_ntm.test.ts.
+const TOLERANCE = 2e-5;
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  };
+}
+
+function randomArray(length: number, next: () => number, scale = 2): Float32Array {
+  return Float32Array.from({ length }, () => scale * next());
+}
+
+let worst = { forward: 0, backward: 0 };
+
+function expectClose(actual: Float32Array, expected: Float32Array, what: string, kind: 'forward' | 'backward'): void {
+  expect(actual.length, what).toBe(expected.length);
+  let difference = 0;
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
+    largest = Math.max(largest, Math.abs(expected[i]));
+  }
+  const error = difference / (1 + largest);
+  worst[kind] = Math.max(worst[kind], error);
+  expect(error, what).toBeLessThanOrEqual(TOLERANCE);
+}
+
+function expectRecordsClose(actual: NtmStepRecord, expected: NtmStepRecord, what: string): void {
+  for (const group of ['read', 'write'] as const) {
+    for (const [name, values] of Object.entries(expected[group])) {
+      expectClose(actual[group][name as keyof NtmStepRecord['read']], values as Float32Array, `${what} ${group}.${name}`, 'forward');
+    }
+  }
+  for (const name of ['erase', 'add', 'memory', 'slotNorms'] as const) expectClose(actual[name], expected[name], `${what} ${name}`, 'forward');
+}
+
+function expectCarriesClose(actual: NtmCarry | null, expected: NtmCarry | null, what: string): void {
+  expect(actual, what).not.toBeNull();
+  for (const name of ['memory', 'readWeights', 'writeWeights'] as const) expectClose(actual![name], expected![name], `${what} carry.${name}`, 'backward');
+}
+
+function wasmRun(sizes: NtmSizes, initialValue: number): NtmWasmRun {
+  setNtmImplementation('wasm');
+  return activeNtmWasm()!.start(sizes, initialValue);
+}
+
+interface Case {
+  batch: number;
+  heads: number;
+  slots: number;
+  width: number;
+  shifts: number;
+  initialValue: number;
+}
+
+// Heads not a multiple of 4 (1, 2, 3, 5, 7: a padded block of four, or a full one and a padded one), slots and
+// width not multiples of 4, S = 1, 3, 5, memory starting at 1e-6 (the models' default), 0.5 or 0 (every first
+// cosine 0 / the epsilon-guarded norms), and the paper's sizes (H 4, N 128, W 40, S 3).
+const CASES: Case[] = [
+  { batch: 2, heads: 1, slots: 5, width: 3, shifts: 1, initialValue: 1e-6 },
+  { batch: 3, heads: 3, slots: 7, width: 6, shifts: 3, initialValue: 1e-6 },
+  { batch: 2, heads: 5, slots: 9, width: 5, shifts: 5, initialValue: 0.5 },
+  { batch: 2, heads: 2, slots: 6, width: 4, shifts: 5, initialValue: 0 },
+  { batch: 2, heads: 7, slots: 11, width: 9, shifts: 3, initialValue: 1e-6 },
+  { batch: 2, heads: 4, slots: 16, width: 8, shifts: 1, initialValue: 1e-6 },
+  { batch: 2, heads: 4, slots: 128, width: 40, shifts: 3, initialValue: 1e-6 },
+];
+const STEPS = 5;
+
+/** Parameters (uniform, +-1.5 * scale) and read gradients for every step of a case. */
+function inputs(sizes: NtmSizes, seed: number, scale = 3) {
+  const next = random(seed);
+  return {
+    parameters: Array.from({ length: STEPS }, () => randomArray(sizes.batch * sizes.parameterSize, next, scale)),
+    readGradients: Array.from({ length: STEPS }, () => randomArray(sizes.batch * sizes.heads * sizes.width, next)),
+  };
+}
+
+describe('the WebAssembly NTM addressing run', () => {
+  afterEach(() => {
+    setNtmImplementation('auto');
+    setNtmWasmMemoryBudget(256 * 1024 * 1024);
+  });
+
+  it('runs in Node by default, and setNtmImplementation switches it', () => {
+    expect(ntmImplementation()).toBe('wasm');
+    setNtmImplementation('js');
+    expect(ntmImplementation()).toBe('js');
+    expect(activeNtmWasm()).toBeNull();
+    setNtmImplementation('wasm');
+    expect(ntmImplementation()).toBe('wasm');
+    expect(() => setNtmImplementation('simd' as never)).toThrow(/expected 'auto', 'js' or 'wasm'/);
+  });
+
+  for (const c of CASES) {
+    it(`matches the JavaScript records, reads and derivatives over ${STEPS} steps (B ${c.batch}, H ${c.heads}, N ${c.slots}, W ${c.width}, S ${c.shifts}, memory from ${c.initialValue})`, () => {
+      const sizes = ntmSizes(c.batch, c.heads, c.slots, c.width, c.shifts);
+      const { parameters, readGradients } = inputs(sizes, c.heads * 1000 + c.slots * 10 + c.width);
+      const wasm = wasmRun(sizes, c.initialValue);
+      const js = new NtmJsRun(sizes, c.initialValue);
+      expectRecordsClose(wasm.record(0), js.records[0], 'initial');
+      for (let t = 0; t < STEPS; t++) {
+        expectClose(wasm.forward(parameters[t]), js.forward(parameters[t]), `step ${t} reads`, 'forward');
+        expectRecordsClose(wasm.record(t + 1), js.records[t + 1], `step ${t}`);
+      }
+      // Not vacuous: the memory was written, and the weights are far from uniform.
+      const memory = js.records[STEPS].memory;
+      expect(Math.max(...memory.map(Math.abs))).toBeGreaterThan(0.05);
+      const weights = js.records[STEPS].read.weights;
+      expect(Math.max(...weights) - Math.min(...weights)).toBeGreaterThan(0.02);
+      for (let t = STEPS - 1; t >= 0; t--) {
+        expectClose(wasm.backward(readGradients[t], t), js.backward(readGradients[t], t), `step ${t} dL/dparameters`, 'backward');
+        if (t > 0) expectCarriesClose(wasm.carry(), js.carry, `step ${t}`);
+      }
+    });
+  }
+
+  it('matches the JavaScript with zero keys, where the cosine’s epsilon sets the gradient', () => {
+    // tanh(0) = 0: the key's norm is sqrt(0 + 1e-16) = 1e-8 and its gradient ~1e7 (see fast_ntm.test.ts).
+    const sizes = ntmSizes(2, 2, 6, 3, 3);
+    const { parameters, readGradients } = inputs(sizes, 61);
+    for (const p of parameters) {
+      for (let b = 0; b < sizes.batch; b++) {
+        for (const at of [0, sizes.groupSize + 3]) p.fill(0, b * sizes.parameterSize + at, b * sizes.parameterSize + at + 3);
+      }
+    }
+    const wasm = wasmRun(sizes, 1e-6);
+    const js = new NtmJsRun(sizes, 1e-6);
+    for (let t = 0; t < STEPS; t++) expectClose(wasm.forward(parameters[t]), js.forward(parameters[t]), `step ${t} reads`, 'forward');
+    for (let t = STEPS - 1; t >= 0; t--) {
+      const expected = js.backward(readGradients[t], t);
+      if (t > 0) expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e5);
+      expectClose(wasm.backward(readGradients[t], t), expected, `step ${t} dL/dparameters`, 'backward');
+    }
+  });
+
+  it('runs interleaved runs of different sizes, and gives the same numbers with its blocks spilled out of the module and back', () => {
+    const small = ntmSizes(2, 3, 7, 6, 3);
+    const large = ntmSizes(2, 4, 16, 8, 3);
+    const a = inputs(small, 5);
+    const b = inputs(large, 6);
+    const reference = (sizes: NtmSizes, data: ReturnType<typeof inputs>) => {
+      const run = wasmRun(sizes, 1e-6);
+      const reads = data.parameters.map((p) => run.forward(p));
+      const gradients = data.readGradients.map((_, i) => run.backward(data.readGradients[STEPS - 1 - i], STEPS - 1 - i));
+      return { reads, gradients };
+    };
+    const expectedA = reference(small, a);
+    const expectedB = reference(large, b);
+    // Two runs step by step in turn, with everything spilled to JavaScript now and then; and a budget of 0 bytes,
+    // so that every allocation first spills the other run.
+    setNtmWasmMemoryBudget(0);
+    const runA = wasmRun(small, 1e-6);
+    const runB = wasmRun(large, 1e-6);
+    for (let t = 0; t < STEPS; t++) {
+      expect(Array.from(runA.forward(a.parameters[t]))).toEqual(Array.from(expectedA.reads[t]));
+      if (t === 2) runA.spill();
+      expect(Array.from(runB.forward(b.parameters[t]))).toEqual(Array.from(expectedB.reads[t]));
+    }
+    runB.spill();
+    for (let i = 0; i < STEPS; i++) {
+      const t = STEPS - 1 - i;
+      expect(Array.from(runB.backward(b.readGradients[t], t))).toEqual(Array.from(expectedB.gradients[i]));
+      if (t === 3) runA.spill();
+      expect(Array.from(runA.backward(a.readGradients[t], t))).toEqual(Array.from(expectedA.gradients[i]));
+    }
+  });
+
+  it('frees a run’s memory as backward goes, and reuses it: training runs do not grow the module', () => {
+    const sizes = ntmSizes(2, 4, 32, 8, 3);
+    const data = inputs(sizes, 9);
+    const wasm = activeNtmWasm()!;
+    const train = () => {
+      const run = wasmRun(sizes, 1e-6);
+      for (const p of data.parameters) run.forward(p);
+      for (let t = STEPS - 1; t >= 0; t--) run.backward(data.readGradients[t], t);
+    };
+    const before = wasm.memoryUse(); // runs of other tests may still hold blocks
+    train();
+    const after = wasm.memoryUse();
+    expect(after.held).toBe(before.held);
+    expect(after.runs).toBe(before.runs);
+    for (let i = 0; i < 5; i++) train();
+    expect(wasm.memoryUse().bytes).toBe(after.bytes);
+    // An abandoned run (forward only) keeps its blocks until it is collected, or until the budget spills it.
+    const abandoned = wasmRun(sizes, 1e-6);
+    for (const p of data.parameters) abandoned.forward(p);
+    expect(wasm.memoryUse().runs).toBe(after.runs + 1);
+    setNtmWasmMemoryBudget(0);
+    train(); // spills every other run first
+    expect(wasm.memoryUse().runs).toBe(0);
+    expect(wasm.memoryUse().held).toBe(0);
+    // And the abandoned run still works, from its spilled blocks.
+    const js = new NtmJsRun(sizes, 1e-6);
+    for (const p of data.parameters) js.forward(p);
+    expectClose(abandoned.backward(data.readGradients[STEPS - 1], STEPS - 1), js.backward(data.readGradients[STEPS - 1], STEPS - 1), 'abandoned run', 'backward');
+  });
+
+  it("ntm.fast with setNtmImplementation('js') runs the JavaScript loops (same numbers, bit for bit)", () => {
+    const options = { memory: { slots: 7, width: 6, initialValue: 1e-6 }, heads: 3, shifts: 3 };
+    const sizes = ntmSizes(2, 3, 7, 6, 3);
+    const { parameters, readGradients } = inputs(sizes, 17);
+    setNtmImplementation('js');
+    const viaSwitch = ntmFast(options).start(2);
+    const direct = new NtmJsRun(sizes, 1e-6);
+    for (const p of parameters) expect(Array.from(viaSwitch.forward(p))).toEqual(Array.from(direct.forward(p)));
+    for (let t = STEPS - 1; t >= 0; t--) expect(Array.from(viaSwitch.backward(readGradients[t]))).toEqual(Array.from(direct.backward(readGradients[t], t)));
+    // A run keeps the implementation it started with.
+    setNtmImplementation('wasm');
+    const wasmStarted = ntmFast(options).start(2);
+    setNtmImplementation('js');
+    const reads = wasmStarted.forward(parameters[0]);
+    expect(Array.from(reads)).not.toEqual(Array.from(new NtmJsRun(sizes, 1e-6).forward(parameters[0]))); // float32 vs float64 rounding
+  });
+
+  it('falls back to JavaScript where the module does not compile (as on a browser main thread)', async () => {
+    vi.resetModules();
+    function refuse(): never {
+      throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
+    }
+    vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
+    try {
+      const fast = await import('./fast_ntm');
+      const choice = await import('./fast_ntm_wasm');
+      const options = { memory: { slots: 7, width: 6, initialValue: 1e-6 }, heads: 3, shifts: 3 };
+      const sizes = fast.ntmSizes(2, 3, 7, 6, 3);
+      const { parameters } = inputs(sizes, 3);
+      expect(choice.ntmImplementation()).toBe('js');
+      const fallback = fast.ntmFast(options).start(2).forward(parameters[0]);
+      expect(Array.from(fallback)).toEqual(Array.from(new NtmJsRun(sizes, 1e-6).forward(parameters[0])));
+      choice.setNtmImplementation('wasm');
+      expect(() => fast.ntmFast(options).start(2)).toThrow(/'wasm', which cannot run here: RangeError/);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+  });
+
+  it('reads MANN_NTM from the environment, and refuses an unknown value', async () => {
+    try {
+      for (const [value, expected] of [['js', 'js'], ['wasm', 'wasm'], ['auto', 'wasm'], ['', 'wasm']] as const) {
+        vi.resetModules();
+        vi.stubEnv('MANN_NTM', value);
+        const choice = await import('./fast_ntm_wasm');
+        expect(choice.ntmImplementation(), `MANN_NTM=${value}`).toBe(expected);
+      }
+      vi.resetModules();
+      vi.stubEnv('MANN_NTM', 'simd');
+      await expect(import('./fast_ntm_wasm')).rejects.toThrow('MANN_NTM must be one of auto, js, wasm; got "simd".');
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+
+  it('is built from assembly/ntm.ts as committed (src/ntm_wasm_bytes.ts is up to date)', async () => {
+    const binary: Uint8Array = await compileNtmWasm();
+    expect(Buffer.from(binary).toString('base64')).toBe(NTM_WASM_BASE64);
+  });
+
+  it('reports the worst differences it measured (for the tolerance above)', () => {
+    console.log(`ntm wasm vs js, max |difference| / (1 + max |js|): forward ${worst.forward.toExponential(2)}, backward ${worst.backward.toExponential(2)}`);
+    worst = { forward: 0, backward: 0 };
+  });
+});
