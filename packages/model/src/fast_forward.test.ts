@@ -113,7 +113,7 @@ describe('the fast path', () => {
     expect(fastPathParts(paper).description).toMatch(/^controller 'lstm' fast, addressing 'lrua' fast \((WebAssembly SIMD|JavaScript)\)$/);
     const custom = new MemoryAugmentedNetwork({ ...SMALL, controller: simpleRnn, addressing: 'ntm' });
     expect(fastPathParts(custom).description).toBe(
-      "controller 'simple-rnn' has no fast implementation, its step differentiated by tfjs (slower), addressing 'ntm' fast",
+      "controller 'simple-rnn' has no fast implementation, its step differentiated by tfjs (slower), addressing 'ntm' fast (WebAssembly SIMD)",
     );
     expect(fastPathParts(new MemoryAugmentedNetwork({ ...SMALL, kind: 'feed-forward' })).description).toBe("controller 'feed-forward' fast");
     paper.dispose();

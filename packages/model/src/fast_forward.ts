@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { differentiatedAddressing, lruaImplementation, type FastAddressing } from '@mann/addressing';
+import { differentiatedAddressing, lruaImplementation, ntmImplementation, type FastAddressing } from '@mann/addressing';
 import { differentiatedController, type FastController } from '@mann/controller';
 import type { MemoryAugmentedNetwork } from './model';
 
@@ -22,7 +22,10 @@ export function fastPathParts(model: MemoryAugmentedNetwork): FastPathParts {
   const describe = (kind: string, name: string, fast: boolean, detail = '') =>
     fast ? `${kind} '${name}' fast${detail}` : `${kind} '${name}' has no fast implementation, its step differentiated by tfjs (slower)`;
   const parts = [describe('controller', controller.name, !!controller.fast)];
-  if (addressing) parts.push(describe('addressing', addressing.name, !!addressing.fast, addressing.name === 'lrua' ? ` (${lruaImplementation() === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'})` : ''));
+  // The built-in schemes run WebAssembly SIMD where it compiles, else JavaScript: say which.
+  const implementation = addressing?.name === 'lrua' ? lruaImplementation() : addressing?.name === 'ntm' ? ntmImplementation() : null;
+  const detail = implementation ? ` (${implementation === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'})` : '';
+  if (addressing) parts.push(describe('addressing', addressing.name, !!addressing.fast, detail));
   return {
     controller: controller.fast ?? differentiatedController(controller),
     addressing: addressing ? (addressing.fast ?? differentiatedAddressing(addressing)) : null,
