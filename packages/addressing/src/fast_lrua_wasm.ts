@@ -7,9 +7,10 @@
 // so nothing outside this file knows where the numbers were computed.
 import { lruaParameterSize, lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
+import { WasmChoice, type WasmImplementation } from './wasm_choice';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
-export type LruaImplementation = 'auto' | 'js' | 'wasm';
+export type LruaImplementation = WasmImplementation;
 
 interface LruaExports {
   memory: WebAssembly.Memory;
@@ -19,18 +20,8 @@ interface LruaExports {
   backward(...args: number[]): void;
 }
 
-let choice: LruaImplementation = initialChoice();
-let compiled: LruaExports | null | undefined; // undefined: not tried yet
-let compileError = '';
+const wasmModule = new WasmChoice<LruaExports>('MANN_LRUA', 'setLruaImplementation', LRUA_WASM_BASE64);
 let wasm: WasmLrua | null = null;
-
-/** MANN_LRUA=js|wasm|auto in the environment (Node; worker threads inherit it), else 'auto'. */
-function initialChoice(): LruaImplementation {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MANN_LRUA;
-  if (value === undefined || value === '') return 'auto';
-  if (value === 'auto' || value === 'js' || value === 'wasm') return value;
-  throw new Error(`MANN_LRUA must be one of auto, js, wasm; got "${value}".`);
-}
 
 /**
  * Chooses the implementation of the fast path's LRUA memory step for this thread (the default is `auto`, or the
@@ -38,10 +29,7 @@ function initialChoice(): LruaImplementation {
  * run. Worker threads (ParallelTrainer) do not see this call: set `MANN_LRUA` for them.
  */
 export function setLruaImplementation(implementation: LruaImplementation): void {
-  if (implementation !== 'auto' && implementation !== 'js' && implementation !== 'wasm') {
-    throw new Error(`setLruaImplementation: expected 'auto', 'js' or 'wasm', got ${JSON.stringify(implementation)}.`);
-  }
-  choice = implementation;
+  wasmModule.set(implementation);
 }
 
 /** What the fast path's LRUA step runs on in this thread now: 'wasm' or 'js'. */
@@ -49,28 +37,9 @@ export function lruaImplementation(): 'js' | 'wasm' {
   return activeLruaWasm() ? 'wasm' : 'js';
 }
 
-/**
- * The module, compiled synchronously on first use; null where that fails: no WebAssembly or no SIMD, or a
- * browser's main thread, which refuses to compile a module over 4 KB synchronously (the JavaScript path then runs).
- */
-function compile(): LruaExports | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(LRUA_WASM_BASE64), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as LruaExports;
-    } catch (error) {
-      compiled = null;
-      compileError = String(error);
-    }
-  }
-  return compiled;
-}
-
 /** The wasm step if the current choice runs it, else null (fast_lrua_cell.ts then runs the JavaScript). */
 export function activeLruaWasm(): WasmLrua | null {
-  if (choice === 'js') return null;
-  const exports = compile();
-  if (!exports && choice === 'wasm') throw new Error(`MANN_LRUA / setLruaImplementation asks for 'wasm', which cannot run here: ${compileError}`);
+  const exports = wasmModule.active();
   if (!exports) return null;
   wasm ??= new WasmLrua(exports);
   return wasm;

@@ -28,9 +28,10 @@ import {
   type NtmStepRecord,
 } from './fast_ntm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
+import { WasmChoice, type WasmImplementation } from './wasm_choice';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
-export type NtmImplementation = 'auto' | 'js' | 'wasm';
+export type NtmImplementation = WasmImplementation;
 
 interface NtmExports {
   memory: WebAssembly.Memory;
@@ -46,18 +47,8 @@ interface NtmExports {
   backward(readGradient: number, record: number, previous: number, carry: number, gradient: number, scratch: number): void;
 }
 
-let choice: NtmImplementation = initialChoice();
-let compiled: NtmExports | null | undefined; // undefined: not tried yet
-let compileError = '';
+const wasmModule = new WasmChoice<NtmExports>('MANN_NTM', 'setNtmImplementation', NTM_WASM_BASE64);
 let wasm: NtmWasm | null = null;
-
-/** MANN_NTM=js|wasm|auto in the environment (Node; worker threads inherit it), else 'auto'. */
-function initialChoice(): NtmImplementation {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MANN_NTM;
-  if (value === undefined || value === '') return 'auto';
-  if (value === 'auto' || value === 'js' || value === 'wasm') return value;
-  throw new Error(`MANN_NTM must be one of auto, js, wasm; got "${value}".`);
-}
 
 /**
  * Chooses the implementation of NTM addressing's fast path (`ntm(...).fast`) for this thread (the default is
@@ -66,10 +57,7 @@ function initialChoice(): NtmImplementation {
  * this call: set `MANN_NTM` for them.
  */
 export function setNtmImplementation(implementation: NtmImplementation): void {
-  if (implementation !== 'auto' && implementation !== 'js' && implementation !== 'wasm') {
-    throw new Error(`setNtmImplementation: expected 'auto', 'js' or 'wasm', got ${JSON.stringify(implementation)}.`);
-  }
-  choice = implementation;
+  wasmModule.set(implementation);
 }
 
 /** What a run of NTM addressing's fast path started now in this thread runs on: 'wasm' or 'js'. */
@@ -77,28 +65,9 @@ export function ntmImplementation(): 'js' | 'wasm' {
   return activeNtmWasm() ? 'wasm' : 'js';
 }
 
-/**
- * The module, compiled synchronously on first use; null where that fails: no WebAssembly or no SIMD, or a
- * browser's main thread, which refuses to compile a module over 4 KB synchronously (the JavaScript path then runs).
- */
-function compile(): NtmExports | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(NTM_WASM_BASE64), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as NtmExports;
-    } catch (error) {
-      compiled = null;
-      compileError = String(error);
-    }
-  }
-  return compiled;
-}
-
 /** The wasm runs if the current choice runs them, else null (fast_ntm.ts then runs the JavaScript). */
 export function activeNtmWasm(): NtmWasm | null {
-  if (choice === 'js') return null;
-  const exports = compile();
-  if (!exports && choice === 'wasm') throw new Error(`MANN_NTM / setNtmImplementation asks for 'wasm', which cannot run here: ${compileError}`);
+  const exports = wasmModule.active();
   if (!exports) return null;
   wasm ??= new NtmWasm(exports);
   return wasm;
