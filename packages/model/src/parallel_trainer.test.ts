@@ -7,7 +7,7 @@ import type { ModelConfig } from './config';
 import { MemoryAugmentedNetwork } from './model';
 import { ParallelTrainer } from './parallel_trainer';
 import { DivergenceError, Trainer } from './trainer';
-import { SMALL, smallBatch } from './test_helpers';
+import { SMALL, contentOnly, smallBatch } from './test_helpers';
 import { createRandom } from '@mann/episodes';
 
 // These tests start real worker threads running the compiled worker (dist/parallel_worker.js): build first
@@ -174,5 +174,16 @@ describe('ParallelTrainer (wasm workers)', () => {
     expectSameWeights(single.model, parallel.model);
     tf.dispose([...Object.values(restoredA.optimizerState), ...Object.values(restoredB.optimizerState)]);
     closeAll(first, single, parallel);
+  });
+});
+
+describe('ParallelTrainer and parts built by factories', () => {
+  it('refuses a model whose addressing scheme is built by a factory (it cannot reach a worker), naming the way out', async () => {
+    await useBackend('cpu');
+    const model = new MemoryAugmentedNetwork({ ...SMALL, addressing: contentOnly });
+    expect(() => new ParallelTrainer(model, { workers: 1 })).toThrow(
+      "ParallelTrainer: this model's addressing is built by a factory function, which cannot be sent to a worker thread; train it with Trainer (one thread).",
+    );
+    model.dispose();
   });
 });
