@@ -1,6 +1,7 @@
 // The real Omniglot zips, read from $OMNIGLOT_DIR (skipped, with a printed notice, when it is unset).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
@@ -141,5 +142,25 @@ describe.skipIf(!haveData)('the 1-bit fast path', () => {
       compared++;
     }
     expect(compared).toBe(2720);
+  });
+
+  it("warns when the authors' small subset stands in for the background zip (the official split would train on it)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mann-omniglot-small-'));
+    try {
+      copyFileSync(join(omniglotDirectory!, 'images_background_small1.zip'), join(dir, 'images_background.zip'));
+      copyFileSync(join(omniglotDirectory!, 'images_evaluation.zip'), join(dir, 'images_evaluation.zip'));
+      const warnings: string[] = [];
+      const { background } = await loadOmniglot({ dir, cache: false, onWarning: (w) => warnings.push(w) });
+      expect(background.characters.length).toBe(136);
+      expect(warnings).toEqual([expect.stringMatching(/images_background\.zip holds 136 characters, not the 964 of the full background set/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the full archives load without a warning', async () => {
+    const warnings: string[] = [];
+    await loadOmniglot({ dir: omniglotDirectory, cacheDir: testCacheDir, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
   });
 });

@@ -84,6 +84,22 @@ describe('loadOmniglot on synthetic archives', () => {
     expect(messages.some((m) => m.startsWith('loaded the decoded sets from the cache'))).toBe(true);
   });
 
+  it('says when an archive holds fewer characters than the full set, from the zips and from the cache', async () => {
+    const dir = syntheticOmniglotDir();
+    const cacheDir = temporaryDir();
+    for (const pass of ['decoded', 'cached']) {
+      const warnings: string[] = [];
+      const sets = await loadOmniglot({ dir, cacheDir, onWarning: (w) => warnings.push(w) });
+      const counts = [sets.background.characters.length, sets.evaluation.characters.length];
+      expect(warnings, pass).toEqual([
+        `${join(dir, 'images_background.zip')} holds ${counts[0]} characters, not the 964 of the full background set: training and ` +
+          "evaluation use only these. For the paper's setting fetch the full zips (`npx mann-omniglot download`).",
+        `${join(dir, 'images_evaluation.zip')} holds ${counts[1]} characters, not the 659 of the full evaluation set: training and ` +
+          "evaluation use only these. For the paper's setting fetch the full zips (`npx mann-omniglot download`).",
+      ]);
+    }
+  });
+
   it('keys the cache by image size', async () => {
     const dir = syntheticOmniglotDir();
     const cacheDir = temporaryDir();

@@ -1,5 +1,5 @@
 export { omniglotDir, defaultCacheDir, ARCHIVE_NAMES } from './node/omniglot_dir';
-export { loadOmniglot } from './node/load_omniglot';
+export { incompleteSetWarnings, loadOmniglot } from './node/load_omniglot';
 export type { LoadOmniglotOptions } from './node/load_omniglot';
 export { downloadOmniglot, OMNIGLOT_BASE_URL } from './node/download_omniglot';
 export type { DownloadOmniglotOptions } from './node/download_omniglot';

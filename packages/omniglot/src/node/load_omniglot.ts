@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readOmniglotZip } from '../read_omniglot_zip';
-import { DEFAULT_IMAGE_SIZE } from '../types';
+import { DEFAULT_IMAGE_SIZE, OFFICIAL_COUNTS } from '../types';
 import type { OmniglotSet } from '../types';
 import { cacheFilePath, readDecodedCache, sha256Hex, writeDecodedCache } from './decoded_cache';
 import { ARCHIVE_NAMES, defaultCacheDir, omniglotDir } from './omniglot_dir';
@@ -17,6 +17,26 @@ export interface LoadOmniglotOptions {
   cacheDir?: string;
   /** Called with a line of text at each stage (reading, cache hit or miss, decoding, cache written). */
   onProgress?: (message: string) => void;
+  /**
+   * Called with a line when an archive holds fewer characters than the authors' full set (one of their small
+   * subsets under the official file name, say): everything trains and evaluates on what is there, so say so.
+   * Default `console.warn`.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** A warning for each set that is not the full official one (964 background, 659 evaluation characters). */
+export function incompleteSetWarnings(sets: { background: OmniglotSet; evaluation: OmniglotSet }): string[] {
+  return (['background', 'evaluation'] as const).flatMap((name) => {
+    const found = sets[name].characters.length;
+    const expected = OFFICIAL_COUNTS[name].characters;
+    return found === expected
+      ? []
+      : [
+          `${sets[name].source} holds ${found} characters, not the ${expected} of the full ${name} set: training and ` +
+            `evaluation use only these. For the paper's setting fetch the full zips (\`npx mann-omniglot download\`).`,
+        ];
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -43,7 +63,11 @@ async function exists(path: string): Promise<boolean> {
 export async function loadOmniglot(
   options: LoadOmniglotOptions = {},
 ): Promise<{ background: OmniglotSet; evaluation: OmniglotSet }> {
-  const { imageSize = DEFAULT_IMAGE_SIZE, cache = true, onProgress = () => {} } = options;
+  const { imageSize = DEFAULT_IMAGE_SIZE, cache = true, onProgress = () => {}, onWarning = console.warn } = options;
+  const warned = (sets: { background: OmniglotSet; evaluation: OmniglotSet }) => {
+    for (const warning of incompleteSetWarnings(sets)) onWarning(warning);
+    return sets;
+  };
   const dir = omniglotDir(options.dir);
   const paths = { background: join(dir, ARCHIVE_NAMES.background), evaluation: join(dir, ARCHIVE_NAMES.evaluation) };
   const missing = [];
@@ -62,7 +86,7 @@ export async function loadOmniglot(
     const cached = await readDecodedCache(cachePath, key);
     if ('sets' in cached) {
       onProgress(`loaded the decoded sets from the cache ${cachePath}`);
-      return { background: cached.sets[0], evaluation: cached.sets[1] };
+      return warned({ background: cached.sets[0], evaluation: cached.sets[1] });
     }
     onProgress(`cache not used: ${cached.reason}`);
   }
@@ -86,5 +110,5 @@ export async function loadOmniglot(
       onProgress(`could not write the cache ${cachePath}: ${(error as Error).message}`);
     }
   }
-  return { background, evaluation };
+  return warned({ background, evaluation });
 }
