@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { createRandom, restoreRandom } from '@mann/episodes';
-import { CHECKPOINT_VERSION, restoreCheckpoint, serializeCheckpoint } from './checkpoint';
+import { CHECKPOINT_VERSION, canonicalJson, configChecksum, restoreCheckpoint, serializeCheckpoint, validateCheckpoint } from './checkpoint';
 import { MemoryAugmentedNetwork } from './model';
-import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint } from './node';
+import { loadCheckpoint, MANIFEST_FILE, readCheckpointManifest, saveCheckpoint } from './node';
 import { Trainer } from './trainer';
 import { SMALL, contentOnly, simpleRnn, smallBatch } from './test_helpers';
 
@@ -47,6 +48,7 @@ describe('checkpoints', () => {
     expect(restoreCheckpoint(JSON.parse(JSON.stringify(manifest)), weights).model.config.clearing).toBe('least-used');
     const older = JSON.parse(JSON.stringify(manifest));
     delete older.config.clearing;
+    delete older.configChecksum; // as written then
     expect(restoreCheckpoint(older, weights).model.config.clearing).toBe('all-least-used');
   });
 
@@ -106,7 +108,8 @@ describe('checkpoints', () => {
   it('rejects weights that do not fit the configuration', async () => {
     const { model, trainer } = await trainedTrainer(1);
     const { manifest, weights } = await serializeCheckpoint(model, trainer.trainingState());
-    const tampered = { ...manifest, config: { ...manifest.config, controllerUnits: 25 } };
+    // A manifest from before configChecksum, edited: the weights' shapes reveal the change.
+    const tampered = { ...manifest, config: { ...manifest.config, controllerUnits: 25 }, configChecksum: undefined };
     const before = tf.memory().numTensors;
     expect(() => restoreCheckpoint(tampered, weights)).toThrow(/model\/controller\/kernel has shape \[.*\] but the configuration needs/);
     // The half-built model and the decoded tensors are freed on failure.
@@ -141,5 +144,85 @@ describe('checkpoints', () => {
     model.dispose();
     restored.model.dispose();
     builtIn.dispose();
+  });
+
+  it('refuses weights or optimiser slots holding NaN or Infinity, naming the tensor, and frees what it made', async () => {
+    const { model, trainer } = await trainedTrainer(1);
+    const kernel = model.variables['controller/kernel'];
+    const good = kernel.clone();
+    const values = kernel.dataSync().slice();
+    values[123] = NaN;
+    values[200] = Infinity;
+    kernel.assign(tf.tensor(values, kernel.shape));
+    const nan = await serializeCheckpoint(model, trainer.trainingState(), trainer.optimizer);
+    let before = tf.memory().numTensors;
+    expect(() => restoreCheckpoint(nan.manifest, nan.weights)).toThrow(
+      'checkpoint: model/controller/kernel holds NaN (first at index 123); the checkpoint is damaged: use an earlier one.',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+
+    kernel.assign(good);
+    const slot = trainer.optimizer.state()['output/bias/m'] as tf.Variable;
+    slot.assign(tf.tensor([0, -Infinity, 0]));
+    const infinite = await serializeCheckpoint(model, trainer.trainingState(), trainer.optimizer);
+    before = tf.memory().numTensors;
+    expect(() => restoreCheckpoint(infinite.manifest, infinite.weights, 'ckpt')).toThrow(
+      'ckpt: optimizer/output/bias/m holds -Infinity (first at index 1); the checkpoint is damaged: use an earlier one.',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(good);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('covers the config with configChecksum: an edit no weight shape reveals is refused, key order is not', async () => {
+    const { model, trainer } = await trainedTrainer(1);
+    const { manifest, weights } = await serializeCheckpoint(model, trainer.trainingState(), trainer.optimizer);
+    const saved = JSON.parse(JSON.stringify(manifest));
+    expect(saved.configChecksum).toEqual({ fnv1a32: configChecksum(saved.config) });
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"e":2,"f":1}]},"b":1}');
+
+    const reordered = { ...saved, config: Object.fromEntries(Object.entries(saved.config).reverse()) };
+    const restored = restoreCheckpoint(reordered, weights);
+    tf.dispose(Object.values(restored.optimizerState));
+    restored.model.dispose();
+
+    const message = /^checkpoint: the manifest's config \(checksum [0-9a-f]{8}\) does not match its configChecksum [0-9a-f]{8}: the config in manifest.json was edited or damaged; restore the manifest as it was saved, or use an earlier checkpoint.$/;
+    for (const edit of [{ memorySlots: 13 }, { usageDecay: 0.5 }, { seed: 99 }]) {
+      const edited = { ...saved, config: { ...saved.config, ...edit } };
+      const before = tf.memory().numTensors;
+      expect(() => restoreCheckpoint(edited, weights), JSON.stringify(edit)).toThrow(message);
+      expect(() => validateCheckpoint(edited, weights)).toThrow(message);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // A manifest written before configChecksum existed still loads, edited or not: nothing to compare with.
+    const older = { ...saved, config: { ...saved.config, memorySlots: 13 } };
+    delete older.configChecksum;
+    const old = restoreCheckpoint(older, weights);
+    expect(old.model.config.memorySlots).toBe(13);
+    tf.dispose(Object.values(old.optimizerState));
+    old.model.dispose();
+
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    await saveCheckpoint(dir, model, trainer.trainingState(), trainer.optimizer);
+    const onDisk = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...onDisk, config: { ...onDisk.config, memorySlots: 64 } }, null, 1));
+    await expect(readCheckpointManifest(dir)).rejects.toThrow(/^Checkpoint .*: the manifest's config .* the config in manifest.json was edited or damaged/);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/the config in manifest.json was edited or damaged/);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('loads every checkpoint the repository ships (written before configChecksum) with finite weights', async () => {
+    const shipped = fileURLToPath(new URL('../../../checkpoints/', import.meta.url));
+    const folders = (await readdir(shipped, { withFileTypes: true })).filter((entry) => entry.isDirectory());
+    expect(folders.length).toBeGreaterThan(0);
+    for (const folder of folders) {
+      const before = tf.memory().numTensors;
+      const { model, optimizerState } = await loadCheckpoint(join(shipped, folder.name));
+      tf.dispose(Object.values(optimizerState));
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 });

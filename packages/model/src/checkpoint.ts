@@ -31,6 +31,11 @@ export interface CheckpointManifest {
   training: TrainingState;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   weightsChecksum: { bytes: number; fnv1a32: string };
+  /**
+   * FNV-1a of the config's canonical JSON (`canonicalJson`): a config change that no weight shape reveals
+   * (`memorySlots`, `usageDecay`...) would otherwise load silently. Absent in checkpoints written before it existed.
+   */
+  configChecksum?: { fnv1a32: string };
 }
 
 /** A model config as a manifest stores it: a part built by a factory is recorded by its name, `{ custom: name }`. */
@@ -88,6 +93,60 @@ export function fnv1a32(bytes: Uint8Array): string {
 }
 
 /**
+ * JSON with every object's keys sorted, so that the same value always gives the same text whatever order its keys
+ * were written in (undefined fields dropped, as JSON.stringify does): what `configChecksum` hashes.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
+/** The checksum of a saved config as the manifest stores it: FNV-1a of its canonical JSON's UTF-8 bytes. */
+export function configChecksum(config: SavedModelConfig): string {
+  return fnv1a32(new TextEncoder().encode(canonicalJson(config)));
+}
+
+/**
+ * Throws when a manifest's config does not match its `configChecksum` (someone edited manifest.json, or it was
+ * damaged); manifests written before the checksum existed have none and pass.
+ */
+export function checkConfigChecksum(manifest: Pick<CheckpointManifest, 'config' | 'configChecksum'>, where: string): void {
+  const expected = manifest.configChecksum?.fnv1a32;
+  if (expected === undefined) return;
+  const actual = configChecksum(manifest.config);
+  if (actual !== expected) {
+    throw new Error(
+      `${where}: the manifest's config (checksum ${actual}) does not match its configChecksum ${expected}: the config in ` +
+        `manifest.json was edited or damaged; restore the manifest as it was saved, or use an earlier checkpoint.`,
+    );
+  }
+}
+
+/** Index and value of the first NaN or ±Infinity in a float tensor, or null when every value is finite. */
+function firstNonFinite(tensor: tf.Tensor): { index: number; value: number } | null {
+  if (tensor.dtype !== 'float32') return null;
+  const values = tensor.dataSync() as Float32Array;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { index: i, value: values[i] };
+  return null;
+}
+
+/**
+ * Throws, naming the tensor, when a weight or optimiser slot holds NaN or Infinity: such a checkpoint (saved
+ * after training diverged, or damaged before its checksum was computed) would otherwise evaluate to chance.
+ */
+function checkFinite(tensors: tf.NamedTensorMap, where: string): void {
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const bad = firstNonFinite(tensor);
+    if (bad) {
+      throw new Error(`${where}: ${name} holds ${bad.value} (first at index ${bad.index}); the checkpoint is damaged: use an earlier one.`);
+    }
+  }
+}
+
+/**
  * Serialises a model (and optionally its optimiser's state) into a manifest and one binary buffer. Model variables
  * are stored as `model/<name>`, optimiser slots as `optimizer/<name>`.
  */
@@ -102,18 +161,24 @@ export async function serializeCheckpoint(
   if (optimizer) for (const [name, t] of Object.entries(optimizer.state())) named[`optimizer/${name}`] = t;
   const { data, specs } = await tf.io.encodeWeights(named);
   const weights = new Uint8Array(data);
+  const config = savedConfig(model);
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
-    config: savedConfig(model),
+    config,
     training: { ...training, optimizer: training.optimizer ?? undefined },
     weightsManifest: [{ paths: [weightsFile], weights: specs }],
     weightsChecksum: { bytes: weights.byteLength, fnv1a32: fnv1a32(weights) },
+    // Of the config as JSON will store it (a JSON round trip drops undefined fields, as canonicalJson does).
+    configChecksum: { fnv1a32: configChecksum(config) },
   };
   return { manifest, weights };
 }
 
-/** Checks a manifest's format and version, and the weights against its checksum; throws what is wrong. */
+/**
+ * Checks a manifest's format and version, its config against its config checksum (when it has one) and the weights
+ * against their checksum; throws what is wrong.
+ */
 export function validateCheckpoint(manifest: unknown, weights: Uint8Array, where = 'checkpoint'): CheckpointManifest {
   const m = manifest as Partial<CheckpointManifest> | null;
   if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) {
@@ -128,6 +193,7 @@ export function validateCheckpoint(manifest: unknown, weights: Uint8Array, where
   if (!m.config || !m.training || !Array.isArray(m.weightsManifest) || !m.weightsChecksum) {
     throw new Error(`${where}: the manifest is incomplete (config, training, weightsManifest and weightsChecksum are required).`);
   }
+  checkConfigChecksum(m as CheckpointManifest, where);
   if (weights.byteLength !== m.weightsChecksum.bytes || fnv1a32(weights) !== m.weightsChecksum.fnv1a32) {
     throw new Error(
       `${where}: the weights file is damaged (${weights.byteLength} bytes, checksum ${fnv1a32(weights)}; the manifest expects ` +
@@ -140,7 +206,10 @@ export function validateCheckpoint(manifest: unknown, weights: Uint8Array, where
 export interface RestoredCheckpoint {
   model: MemoryAugmentedNetwork;
   training: TrainingState;
-  /** Optimiser slots by name (without the `optimizer/` prefix); the caller owns them. */
+  /**
+   * Optimiser slots by name (without the `optimizer/` prefix). `Trainer.fromCheckpoint` takes them over and frees
+   * them; if no trainer is built from this checkpoint, the caller owns them: `tf.dispose(Object.values(optimizerState))`.
+   */
   optimizerState: Record<string, tf.Tensor>;
   manifest: CheckpointManifest;
 }
@@ -162,6 +231,12 @@ export function restoreCheckpoint(manifest: unknown, weights: Uint8Array, where 
   const specs = m.weightsManifest.flatMap((group) => group.weights);
   const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const tensors = tf.io.decodeWeights(buffer, specs);
+  try {
+    checkFinite(tensors, where);
+  } catch (error) {
+    tf.dispose(Object.values(tensors));
+    throw error;
+  }
   // Checkpoints saved before the `clearing` option existed cleared every least-used slot.
   let model: MemoryAugmentedNetwork;
   try {

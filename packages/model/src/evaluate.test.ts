@@ -38,6 +38,20 @@ describe('evaluateModel', () => {
   it('rejects a number of episodes that is not a positive integer', () => {
     const model = new MemoryAugmentedNetwork(SMALL);
     expect(() => evaluateModel(model, { dataset, episodes: 0 })).toThrow('evaluate: episodes must be a positive integer, got 0.');
+    // A batchSize of 0 used to loop forever.
+    expect(() => evaluateModel(model, { dataset, episodes: 4, batchSize: 0 })).toThrow('evaluate: batchSize must be a positive integer, got 0.');
+    expect(() => evaluateModel(model, { dataset, episodes: 4, shots: 0 })).toThrow('evaluate: shots must be a positive integer, got 0.');
+    model.dispose();
+  });
+
+  it('names images of another size than the model takes, leaving no tensors behind', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    const larger = syntheticPatterns({ classes: 12, samplesPerClass: 6, sampleShape: [7, 7], noise: 0.05, seed: 2 });
+    const before = tf.memory().numTensors;
+    expect(() => evaluateModel(model, { dataset: larger, episodes: 4, shots: 2 })).toThrow(
+      "evaluateModel: the batch's samples have 49 numbers (sampleSize) but the model takes 36 (imageSize 6^2); resize the images to 6x6 or build the model with their imageSize.",
+    );
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });

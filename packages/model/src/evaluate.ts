@@ -5,6 +5,7 @@ import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
 import { nearestNeighbourPredictions } from './knn';
 import { episodeTensors } from './tensors';
+import { checkEpisodeBatch } from './batch_checks';
 import { fastForward } from './fast_forward';
 
 /** The label encoding a model configuration implies (one-hot over `ways`, or the paper's strings). */
@@ -40,6 +41,9 @@ export interface EvaluationResult {
 function* evaluationBatches(ways: number, labels: LabelEncoding, options: EvaluationOptions) {
   const { dataset, episodes, shots = 10, batchSize = 16, seed = 0 } = options;
   if (!Number.isInteger(episodes) || episodes < 1) throw new Error(`evaluate: episodes must be a positive integer, got ${episodes}.`);
+  // A batchSize of 0 would loop forever; shots of 0 would make empty episodes.
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}.`);
+  if (!Number.isInteger(shots) || shots < 1) throw new Error(`evaluate: shots must be a positive integer, got ${shots}.`);
   const random = createRandom(seed);
   for (let done = 0; done < episodes; ) {
     const size = Math.min(batchSize, episodes - done);
@@ -62,6 +66,8 @@ export function evaluateModel(model: MemoryAugmentedNetwork, options: Evaluation
   let lossSum = 0;
   let batches = 0;
   for (const batch of evaluationBatches(model.config.ways, labels, options)) {
+    // The dataset's images may not be the size the model was trained on.
+    checkEpisodeBatch('evaluateModel', model, batch);
     const input = episodeTensors(batch);
     const logits = tf.tidy(() => (fast ? fastForward(model, input.images, input.previousLabels) : model.forward(input.images, input.previousLabels)));
     const loss = episodeLoss(logits, input.targets, groups);

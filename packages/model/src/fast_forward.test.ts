@@ -124,6 +124,11 @@ describe('the fast path', () => {
     const model = new MemoryAugmentedNetwork(SMALL);
     expect(() => fastForward(model, tf.zeros([2, 1, 35]) as tf.Tensor3D, tf.zeros([2, 1, 3]) as tf.Tensor3D)).toThrow(/\[T, B, 36\]/);
     expect(() => fastForward(model, tf.zeros([2, 1, 36]) as tf.Tensor3D, tf.zeros([3, 1, 3]) as tf.Tensor3D)).toThrow(/same T and B/);
+    const empty = [tf.zeros([0, 2, 36]) as tf.Tensor3D, tf.zeros([0, 2, 3]) as tf.Tensor3D] as const;
+    const before = tf.memory().numTensors;
+    expect(() => fastForward(model, ...empty)).toThrow('fastForward: images [0,2,36] hold no steps or no episodes; T and B must be at least 1.');
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...empty]);
     model.dispose();
   });
 });

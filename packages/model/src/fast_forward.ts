@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { differentiatedAddressing, lruaImplementation, ntmImplementation, type FastAddressing } from '@mann/addressing';
 import { differentiatedController, type FastController } from '@mann/controller';
 import type { MemoryAugmentedNetwork } from './model';
+import { checkInputShapes } from './batch_checks';
 
 /** How the fast path runs a model's parts: each part's own fast implementation, or its step differentiated by tfjs. */
 export interface FastPathParts {
@@ -61,14 +62,7 @@ export function fastPathParts(model: MemoryAugmentedNetwork): FastPathParts {
  * each step (cheap on cpu and wasm; on webgl each read waits for the GPU).
  */
 export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, previousLabels: tf.Tensor3D): tf.Tensor3D {
-  if (images.rank !== 3 || previousLabels.rank !== 3 || images.shape[0] !== previousLabels.shape[0] || images.shape[1] !== previousLabels.shape[1]) {
-    throw new Error(`fastForward: images [${images.shape}] and previousLabels [${previousLabels.shape}] must both be [T, B, ...] with the same T and B.`);
-  }
-  if (images.shape[2] !== model.imageSize || previousLabels.shape[2] !== model.labelSize) {
-    throw new Error(
-      `fastForward: images [${images.shape}] and previousLabels [${previousLabels.shape}] must be [T, B, ${model.imageSize}] and [T, B, ${model.labelSize}].`,
-    );
-  }
+  checkInputShapes('fastForward', model, images, previousLabels);
   const [steps, batch] = images.shape;
   const parts = fastPathParts(model);
   const units = model.controller.outputSize;

@@ -162,3 +162,25 @@ describe('training', () => {
     trainer.optimizer.dispose();
   });
 });
+
+describe('forward refuses inputs that do not fit the model', () => {
+  it('throws on a wrong image or label width, or no steps or episodes, allocating nothing', () => {
+    const model = new MemoryAugmentedNetwork(SMALL);
+    type Shape = [number, number, number];
+    const cases: [Shape, Shape, string | RegExp][] = [
+      [[12, 4, 35], [12, 4, 3], 'MemoryAugmentedNetwork.forward: images [12,4,35] and previousLabels [12,4,3] must be [T, B, 36] and [T, B, 3] (imageSize 6^2 numbers per image, 3 per label).'],
+      [[12, 4, 36], [12, 4, 5], /previousLabels \[12,4,5\] must be \[T, B, 36\] and \[T, B, 3\]/],
+      [[0, 4, 36], [0, 4, 3], 'MemoryAugmentedNetwork.forward: images [0,4,36] hold no steps or no episodes; T and B must be at least 1.'],
+      [[12, 0, 36], [12, 0, 3], /images \[12,0,36\] hold no steps or no episodes/],
+    ];
+    for (const [imageShape, labelShape, message] of cases) {
+      const images = tf.zeros(imageShape) as tf.Tensor3D;
+      const labels = tf.zeros(labelShape) as tf.Tensor3D;
+      const before = tf.memory().numTensors;
+      expect(() => model.forward(images, labels)).toThrow(message);
+      expect(tf.memory().numTensors, `[${imageShape}]`).toBe(before);
+      tf.dispose([images, labels]);
+    }
+    model.dispose();
+  });
+});

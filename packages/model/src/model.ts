@@ -3,6 +3,7 @@ import type { AddressingScheme, AddressingState } from '@mann/addressing';
 import { glorotUniform, type Controller, type ControllerState } from '@mann/controller';
 import { outputGroups, resolveConfig, type ModelConfig } from './config';
 import { buildAddressing, buildController } from './parts';
+import { checkInputShapes } from './batch_checks';
 
 /** Everything a model carries from one step of an episode to the next. */
 export interface ModelState {
@@ -127,9 +128,8 @@ export class MemoryAugmentedNetwork {
    */
   forward(images: tf.Tensor3D, previousLabels: tf.Tensor3D): tf.Tensor3D {
     this.assertAlive();
-    if (images.rank !== 3 || previousLabels.rank !== 3 || images.shape[0] !== previousLabels.shape[0] || images.shape[1] !== previousLabels.shape[1]) {
-      throw new Error(`MemoryAugmentedNetwork.forward: images [${images.shape}] and previousLabels [${previousLabels.shape}] must both be [T, B, ...] with the same T and B.`);
-    }
+    // Checked before unstack and initialState: a refused call allocates nothing.
+    checkInputShapes('MemoryAugmentedNetwork.forward', this, images, previousLabels);
     const [steps, batchSize] = images.shape;
     const xs = tf.unstack(images) as tf.Tensor2D[];
     const ys = tf.unstack(previousLabels) as tf.Tensor2D[];

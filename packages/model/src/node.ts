@@ -7,6 +7,7 @@ import type { Optimizer } from './optimizers';
 import type { MemoryAugmentedNetwork } from './model';
 import {
   CHECKPOINT_FORMAT,
+  checkConfigChecksum,
   CHECKPOINT_VERSION,
   restoreCheckpoint,
   serializeCheckpoint,
@@ -48,7 +49,7 @@ export async function saveCheckpoint(dir: string, model: MemoryAugmentedNetwork,
 
 /**
  * Reads only a checkpoint's manifest (configuration and training state), creating no tensors: for deciding how to
- * resume before a backend is chosen. Checks the format and version.
+ * resume before a backend is chosen. Checks the format, the version and the config's checksum.
  */
 export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
   const manifest = await readManifest(dir);
@@ -57,6 +58,8 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
   if (m.version !== CHECKPOINT_VERSION) {
     throw new Error(`Checkpoint ${dir}: checkpoint format version ${m.version} is not supported by this @mann/model (it reads version ${CHECKPOINT_VERSION}).`);
   }
+  // The config decides how to resume: refuse an edited one here, before a run is set up from it.
+  if (m.config) checkConfigChecksum(m as CheckpointManifest, `Checkpoint ${dir}`);
   return m as CheckpointManifest;
 }
 

@@ -14,7 +14,10 @@ export interface Optimizer {
   apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void;
   /** The optimiser's state tensors by name (e.g. `output/kernel/rms`), for checkpoints. */
   state(): Record<string, tf.Tensor>;
-  /** Replaces the state with copies of the given tensors. */
+  /**
+   * Replaces the state with copies of the given tensors; the given tensors stay the caller's (dispose them when
+   * done: the copies do not depend on them).
+   */
   setState(state: Record<string, tf.Tensor>): void;
   dispose(): void;
 }
@@ -54,7 +57,8 @@ abstract class SlotOptimizer implements Optimizer {
   protected slot(name: string, shape: number[]): tf.Variable {
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = tf.variable(tf.zeros(shape), false);
+      // In tidy: a variable shares its initial value's data, and an untracked zeros tensor would outlive dispose().
+      slot = tf.tidy(() => tf.variable(tf.zeros(shape), false));
       this.slots.set(name, slot);
     }
     return slot;
@@ -66,7 +70,9 @@ abstract class SlotOptimizer implements Optimizer {
 
   setState(state: Record<string, tf.Tensor>): void {
     this.dispose();
-    for (const [name, value] of Object.entries(state)) this.slots.set(name, tf.variable(value.clone(), false));
+    // tf.variable shares the value's data and counts a reference to it: no clone is needed (one would leak), and
+    // the caller may dispose `value` at once.
+    for (const [name, value] of Object.entries(state)) this.slots.set(name, tf.variable(value, false));
   }
 
   dispose(): void {

@@ -99,14 +99,19 @@ describe('ParallelTrainer (wasm workers)', () => {
     parallel.model.dispose();
   });
 
-  it('reports a worker’s error with the worker and the cause, leaves the weights as they were, and goes on', () => {
+  it('refuses a batch that does not fit the model before the workers see it, leaves the weights as they were, and goes on', () => {
     const { single, parallel } = pair({ ...SMALL, seed: 8 }, true);
     const good = smallBatch(SMALL, createRandom(3), 4, 4);
     parallel.trainStep(good);
     const before = Object.values(parallel.model.variables).map((v) => v.clone());
-    // 35 numbers per sample where the model takes 6 x 6 = 36: the workers' fastForward refuses the shape.
+    // 35 numbers per sample where the model takes 6 x 6 = 36: refused on the main thread, in one line.
     const wrong = { ...good, sampleSize: 35, inputs: good.inputs.subarray(0, good.steps * good.batchSize * 35) };
-    expect(() => parallel.trainStep(wrong)).toThrow(/ParallelTrainer: worker 0 failed at step 2: .*\[T, B, 36\].*weights were not updated/);
+    expect(() => parallel.trainStep(wrong)).toThrow(
+      "ParallelTrainer.trainStep: the batch's samples have 35 numbers (sampleSize) but the model takes 36 (imageSize 6^2)",
+    );
+    const targets = good.targets.slice();
+    targets[0] = 7;
+    expect(() => parallel.trainStep({ ...good, targets })).toThrow(/ParallelTrainer.trainStep: batch.targets\[0\] is 7, not an integer in \[0, 3\)/);
     Object.values(parallel.model.variables).forEach((v, i) => expect(maxAbsDifference(v, before[i])).toBe(0));
     expect(parallel.step).toBe(1);
     parallel.trainStep(good);

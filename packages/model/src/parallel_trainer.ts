@@ -9,6 +9,7 @@ import type { RestoredCheckpoint } from './checkpoint';
 import type { MemoryAugmentedNetwork } from './model';
 import { ANSWERS, EXITED, variableLayout, type StepRequest, type VariableSlot, type WorkerAnswer, type WorkerSetup } from './parallel_protocol';
 import { sliceEpisodes, splitEpisodes } from './shard_episodes';
+import { checkEpisodeBatch } from './batch_checks';
 import { Trainer, checkpointOptions, type StepReport, type TrainerOptions } from './trainer';
 
 export interface ParallelTrainerOptions extends TrainerOptions {
@@ -170,6 +171,8 @@ export class ParallelTrainer extends Trainer {
    */
   override trainStep(batch: EpisodeBatch): StepReport {
     this.assertUsable();
+    // Checked here, before the workers see it: one clear line instead of a worker's error.
+    checkEpisodeBatch('ParallelTrainer.trainStep', this.model, batch);
     this.waitUntilReady();
     const ranges = splitEpisodes(batch.batchSize, this.handles.length);
     const shards = ranges.map(([start, end]) => sliceEpisodes(batch, start, end));

@@ -6,6 +6,7 @@ import { episodeLoss, predictChoices } from './loss';
 import type { MemoryAugmentedNetwork } from './model';
 import { clipByGlobalNorm, createOptimizer, type Optimizer, type OptimizerName } from './optimizers';
 import { episodeTensors } from './tensors';
+import { checkEpisodeBatch } from './batch_checks';
 import type { RestoredCheckpoint, TrainingState } from './checkpoint';
 
 export interface TrainerOptions {
@@ -77,17 +78,30 @@ export class Trainer {
     return this.fastPath ? fastForward(this.model, images, previousLabels) : this.model.forward(images, previousLabels);
   }
 
-  /** A trainer that continues a restored checkpoint: same optimiser, learning rate, clipping, state and step. */
+  /**
+   * A trainer that continues a restored checkpoint: same optimiser, learning rate, clipping, state and step. It takes
+   * `restored.optimizerState` over: the tensors are freed here (the trainer keeps its own slots, freed by
+   * `dispose()`), so a resumed run leaks nothing even if the caller never disposes them; the model stays the
+   * caller's. A checkpoint's optimiser state serves one trainer: restore the checkpoint again for another.
+   */
   static fromCheckpoint(restored: RestoredCheckpoint, overrides: TrainerOptions = {}): Trainer {
     const trainer = new Trainer(restored.model, checkpointOptions(restored, overrides));
     trainer.restoreProgress(restored, overrides);
     return trainer;
   }
 
-  /** Takes the optimiser state (unless the optimiser was changed) and the step count from a checkpoint. */
+  /**
+   * Takes the optimiser state (unless the optimiser was changed) and the step count from a checkpoint, and frees
+   * the restored optimiser tensors, used or not: they are the trainer's from `fromCheckpoint` on.
+   */
   protected restoreProgress(restored: RestoredCheckpoint, overrides: TrainerOptions): void {
     const saved = restored.training.optimizer;
-    if (!overrides.optimizer || overrides.optimizer === saved?.name) this.optimizer.setState(restored.optimizerState);
+    const state = restored.optimizerState;
+    try {
+      if (!overrides.optimizer || overrides.optimizer === saved?.name) this.optimizer.setState(state);
+    } finally {
+      tf.dispose(Object.values(state));
+    }
     this.step = restored.training.step;
   }
 
@@ -102,6 +116,7 @@ export class Trainer {
 
   /** One update from one batch of episodes. Throws `DivergenceError` (without updating) on NaN or Infinity. */
   trainStep(batch: EpisodeBatch): StepReport {
+    checkEpisodeBatch('Trainer.trainStep', this.model, batch);
     const { groups } = outputGroups(this.model.config);
     const input = episodeTensors(batch);
     try {
@@ -144,13 +159,14 @@ export class Trainer {
     }
   }
 
-  /** Frees the optimiser's state (the model stays the caller's). */
+  /** Frees the optimiser's state, restored or built here (the model stays the caller's). */
   dispose(): void {
     this.optimizer.dispose();
   }
 
   /** Loss and predictions of a batch without updating (for evaluation). */
   evaluateBatch(batch: EpisodeBatch): { loss: number; predictions: Int32Array } {
+    checkEpisodeBatch('Trainer.evaluateBatch', this.model, batch);
     const { groups } = outputGroups(this.model.config);
     const input = episodeTensors(batch);
     const logits = tf.tidy(() => this.forward(input.images, input.previousLabels));
@@ -180,6 +196,14 @@ export class Trainer {
 
 /** A restored checkpoint's trainer options, each overridable. */
 export function checkpointOptions(restored: RestoredCheckpoint, overrides: TrainerOptions): TrainerOptions {
+  // Checked before a trainer is built (both fromCheckpoint call this first), so a refusal leaves nothing behind.
+  const taken = Object.keys(restored.optimizerState).find((name) => restored.optimizerState[name].isDisposed);
+  if (taken !== undefined) {
+    throw new Error(
+      `fromCheckpoint: the restored optimiser slot '${taken}' is disposed (a trainer already took this checkpoint's ` +
+        `optimiser state); restore the checkpoint again for another trainer.`,
+    );
+  }
   const saved = restored.training.optimizer;
   return {
     optimizer: overrides.optimizer ?? saved?.name,
