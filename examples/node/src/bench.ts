@@ -10,6 +10,7 @@ import { lruaImplementation, setLruaImplementation, type LruaImplementation } fr
 import { MemoryAugmentedNetwork, Trainer, episodeTensors, fastPathParts, labelEncodingFor, type ModelConfig } from '@mann/model';
 import { ParallelTrainer } from '@mann/model/node';
 import { contentScheme } from './custom_scheme';
+import { UsageError } from './args';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
 
@@ -363,13 +364,13 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
     const arg = argv[i];
     const value = (): string => {
       const next = argv[++i];
-      if (next === undefined) throw new Error(`mann bench: ${arg} needs a value. See \`mann bench --help\`.`);
+      if (next === undefined) throw new UsageError(`mann bench: ${arg} needs a value. See \`mann bench --help\`.`);
       return next;
     };
     const count = (min: number): number => {
       const raw = value();
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < min) throw new Error(`mann bench: ${arg} must be an integer >= ${min}, got '${raw}'.`);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`mann bench: ${arg} must be an integer >= ${min}, got '${raw}'.`);
       return n;
     };
     switch (arg) {
@@ -419,7 +420,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
         options.json = true;
         break;
       default:
-        throw new Error(`mann bench: unknown option '${arg}'. See \`mann bench --help\`.`);
+        throw new UsageError(`mann bench: unknown option '${arg}'. See \`mann bench --help\`.`);
     }
   }
   return options;
@@ -429,7 +430,7 @@ function list<T extends string>(name: string, raw: string, choices: readonly T[]
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = items.filter((s) => !choices.includes(s as T));
   if (items.length === 0 || bad.length > 0) {
-    throw new Error(`mann bench: ${name} takes a comma-separated list of ${choices.join(', ')}, got '${raw}'.`);
+    throw new UsageError(`mann bench: ${name} takes a comma-separated list of ${choices.join(', ')}, got '${raw}'.`);
   }
   return items as T[];
 }
@@ -438,7 +439,7 @@ function counts(name: string, raw: string): number[] {
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const numbers = items.map(Number);
   if (items.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new Error(`mann bench: ${name} takes a comma-separated list of integers >= 0 (0 = main thread only), got '${raw}'.`);
+    throw new UsageError(`mann bench: ${name} takes a comma-separated list of integers >= 0 (0 = main thread only), got '${raw}'.`);
   }
   return numbers;
 }

@@ -79,7 +79,7 @@ describe('mann CLI', () => {
     expect(readFileSync(join(out, 'learning-curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   }, 180_000);
 
-  it.skipIf(!OMNIGLOT_DIR)('saves a checkpoint and exits cleanly on Ctrl-C', async () => {
+  it.skipIf(!OMNIGLOT_DIR)('saves a checkpoint on Ctrl-C and exits 130', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mann-cli-')), 'run');
     const child = spawn(process.execPath, [CLI, 'train', '--steps', '100000', '--log-every', '1', '--out', out, ...TINY], { env: process.env });
     let stderr = '';
@@ -99,7 +99,7 @@ describe('mann CLI', () => {
       });
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code, stderr).toBe(0);
+    expect(code, stderr).toBe(130);
     const stopped = /Stopped at step (\d+); checkpoint saved/.exec(stderr);
     expect(stopped, stderr).not.toBeNull();
     const manifest = JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8'));

@@ -1,4 +1,4 @@
-import { UsageError } from './args';
+import { reportError } from './args';
 import { bench, BENCH_HELP } from './bench';
 import { demo, DEMO_HELP } from './demo';
 import { evaluate, EVAL_HELP } from './eval';
@@ -26,7 +26,10 @@ Usage: mann <command> [options]     (mann <command> --help for its options)
   bench   speed of a paper-size training batch on wasm and cpu (--ref: against PyTorch)
 
 The Omniglot zips are read from --data, else $OMNIGLOT_DIR, else ~/.cache/mann/omniglot
-(\`npx mann-omniglot download\` fetches them there).`;
+(\`npx mann-omniglot download\` fetches them there).
+
+Exit codes: 0 done, 1 a mistake in the command or its files (one line says what), 2 a bug in mann (with its stack),
+130 / 143 a run stopped by Ctrl-C / SIGTERM after saving its checkpoint.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -37,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const entry = COMMANDS[command];
   if (!entry) {
     console.error(`mann: unknown command '${command}'.\n\n${USAGE}`);
-    return 2;
+    return 1;
   }
   await entry.run(rest);
   return 0;
@@ -45,10 +48,5 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    // Usage and data errors are the user's to fix: print the message alone. Anything else keeps its stack.
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(error instanceof UsageError || (error instanceof Error && /OMNIGLOT|Omniglot|Checkpoint|checkpoint/.test(message)) ? `mann: ${message}` : error);
-    process.exit(1);
-  },
+  (error: unknown) => process.exit(reportError(error, (text) => console.error(text))),
 );

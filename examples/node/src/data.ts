@@ -1,6 +1,7 @@
 import type { ClassDataset } from '@mann/episodes';
 import { OmniglotDataset, officialSplit, paperSplit, withRandomAffine, withRotatedClasses } from '@mann/omniglot';
 import { loadOmniglot } from '@mann/omniglot/node';
+import { userFiles } from './args';
 
 export type SplitName = 'paper' | 'official';
 
@@ -28,7 +29,11 @@ export interface OmniglotTask {
 /** Loads Omniglot and splits it into training and held-out classes, as the paper does (or the official split). */
 export async function loadTask(options: DataOptions): Promise<OmniglotTask> {
   const started = Date.now();
-  const { background, evaluation } = await loadOmniglot({ dir: options.dir, imageSize: options.imageSize, onProgress: options.log });
+  // Its errors about the zips (missing, swapped, damaged) name the file and the fix: the user's to act on.
+  const { background, evaluation } = await userFiles(
+    () => loadOmniglot({ dir: options.dir, imageSize: options.imageSize, onProgress: options.log }),
+    /Omniglot|images_(background|evaluation)/,
+  );
   const split = options.split === 'paper' ? paperSplit(background, evaluation, { seed: options.splitSeed }) : officialSplit(background, evaluation);
   const base = new OmniglotDataset(split.train);
   const affine = options.augment && (options.affine ?? true);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { useBackend } from '@mann/backend';
 import { loadCheckpoint } from '@mann/model/node';
-import { choice, integer, parse } from './args';
+import { CHECKPOINT_ERRORS, UsageError, choice, integer, parse, userFiles } from './args';
 import { loadTask } from './data';
 import { evaluateCheckpoint } from './eval';
 import { showEpisode } from './episode_view';
@@ -34,11 +34,24 @@ export async function demo(argv: string[]): Promise<void> {
     console.log(DEMO_HELP);
     return;
   }
-  const checkpoint = values.checkpoint ?? SHIPPED_CHECKPOINT;
   const backend = choice('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm');
+  // A folder the user names must hold a checkpoint; only without --checkpoint is a missing model a reason to train.
+  if (values.checkpoint !== undefined && !existsSync(join(values.checkpoint, 'manifest.json'))) {
+    throw new UsageError(
+      `no checkpoint at ${resolve(values.checkpoint)} (${existsSync(values.checkpoint) ? 'it has no manifest.json' : 'no such folder'}). ` +
+        'Name a checkpoint folder (e.g. runs/<run>/checkpoint), or leave out --checkpoint for the shipped model.',
+    );
+  }
+  let checkpoint = values.checkpoint ?? SHIPPED_CHECKPOINT;
+  // Without a shipped model, the small model a previous demo trained, if there is one.
+  if (values.checkpoint === undefined && !existsSync(join(checkpoint, 'manifest.json')) && existsSync(join('runs', 'demo', 'checkpoint', 'manifest.json'))) {
+    checkpoint = resolve('runs', 'demo', 'checkpoint');
+    console.error(`No shipped model at ${SHIPPED_CHECKPOINT}: using the one an earlier demo trained, ${checkpoint}.`);
+  }
   if (!existsSync(join(checkpoint, 'manifest.json'))) {
     console.error(`No trained model at ${checkpoint}: training a small MANN on Omniglot for a few minutes instead.`);
-    const args = ['--steps', '400', '--units', '64', '--slots', '64', '--width', '20', '--heads', '2', '--shots', '5', '--eval-every', '400', '--eval-episodes', '160', '--log-every', '20', '--out', 'runs/demo', '--backend', backend];
+    // runs/demo may hold a demo run stopped before its first checkpoint: that one is started again.
+    const args = ['--steps', '400', '--units', '64', '--slots', '64', '--width', '20', '--heads', '2', '--shots', '5', '--eval-every', '400', '--eval-episodes', '160', '--log-every', '20', '--out', 'runs/demo', '--overwrite', '--backend', backend];
     if (values.data) args.push('--data', values.data);
     await train(args);
     return;
@@ -46,7 +59,7 @@ export async function demo(argv: string[]): Promise<void> {
   const seed = integer('seed', values.seed, 1, 0);
   await evaluateCheckpoint({ checkpoint, episodes: integer('episodes', values.episodes, 320), batch: 16, seed, knn: false, json: false, backend, data: values.data });
   await useBackend(backend);
-  const { model, training } = await loadCheckpoint(checkpoint);
+  const { model, training } = await userFiles(() => loadCheckpoint(checkpoint), CHECKPOINT_ERRORS);
   const run = training.run as Partial<RunOptions> | undefined;
   const task = await loadTask({ dir: values.data ?? run?.data, imageSize: model.config.imageSize, split: run?.split ?? 'paper', splitSeed: run?.splitSeed ?? 0, augment: false });
   console.log('');

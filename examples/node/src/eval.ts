@@ -3,7 +3,7 @@ import { useBackend } from '@mann/backend';
 import { formatAccuracyTable, type ErrorBreakdownSummary, type InstanceAccuracySummary } from '@mann/episodes';
 import { cutMemoryReads, evaluateModel, evaluateNearestNeighbour } from '@mann/model';
 import { loadCheckpoint } from '@mann/model/node';
-import { UsageError, choice, integer, parse } from './args';
+import { CHECKPOINT_ERRORS, UsageError, choice, integer, parse, userFiles } from './args';
 import { loadTask } from './data';
 import type { RunOptions } from './train';
 import { Progress } from './progress';
@@ -91,7 +91,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   const started = Date.now();
   await useBackend(options.backend);
   const log = options.json ? () => {} : (message: string) => console.error(message);
-  const { model, training } = await loadCheckpoint(options.checkpoint);
+  const { model, training } = await userFiles(() => loadCheckpoint(options.checkpoint), CHECKPOINT_ERRORS);
   if (options.cutReads) {
     if (!model.addressing) throw new UsageError(`--cut-reads needs a model with memory; ${options.checkpoint} holds a ${model.config.kind} model.`);
     cutMemoryReads(model);

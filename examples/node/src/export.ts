@@ -1,10 +1,10 @@
 import { copyFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@mann/backend';
 import { loadCheckpoint, saveCheckpoint } from '@mann/model/node';
-import { UsageError, parse } from './args';
+import { CHECKPOINT_ERRORS, UsageError, parse, userFiles } from './args';
 
 export const EXPORT_HELP = `mann export --checkpoint DIR --out DIR: a checkpoint for shipping
 
@@ -21,10 +21,15 @@ export async function exportCheckpoint(argv: string[]): Promise<void> {
     return;
   }
   if (!values.checkpoint || !values.out) throw new UsageError('mann export needs --checkpoint DIR and --out DIR. See `mann export --help`.');
-  await useBackend('cpu');
   const source = resolve(values.checkpoint);
   const out = resolve(values.out);
-  const { model, training, optimizerState } = await loadCheckpoint(source);
+  // Writing over the checkpoint being read would delete its optimiser state in place: compared as real paths,
+  // so that a symlink, `..` or a trailing slash does not hide it.
+  if (existsSync(out) && existsSync(source) && realpathSync(out) === realpathSync(source)) {
+    throw new UsageError(`--out is the checkpoint being exported (${source}); name another folder, e.g. checkpoints/<name>.`);
+  }
+  await useBackend('cpu');
+  const { model, training, optimizerState } = await userFiles(() => loadCheckpoint(source), CHECKPOINT_ERRORS);
   tf.dispose(Object.values(optimizerState));
   const { optimizer, ...rest } = training;
   await mkdir(out, { recursive: true });
@@ -32,6 +37,7 @@ export async function exportCheckpoint(argv: string[]): Promise<void> {
   await saveCheckpoint(out, model, { ...rest, optimizer });
   model.dispose();
   const metrics = join(dirname(source), 'metrics.jsonl');
-  if (existsSync(metrics)) await copyFile(metrics, join(out, 'metrics.jsonl'));
-  console.error(`Exported ${source} (step ${training.step}) to ${out}${existsSync(metrics) ? ', with its metrics.jsonl' : ''}.`);
+  const copyMetrics = existsSync(metrics) && !(existsSync(join(out, 'metrics.jsonl')) && realpathSync(join(out, 'metrics.jsonl')) === realpathSync(metrics));
+  if (copyMetrics) await copyFile(metrics, join(out, 'metrics.jsonl'));
+  console.error(`Exported ${source} (step ${training.step}) to ${out}${copyMetrics ? ', with its metrics.jsonl' : ''}.`);
 }

@@ -35,9 +35,16 @@ describe('plot', () => {
   });
 
   it('names a broken line of the metrics file', () => {
-    expect(() => parseMetrics(`${JSON.stringify(lines[0])}\n{"kind": "tr`, 'run/metrics.jsonl')).toThrow(
+    expect(() => parseMetrics(`${JSON.stringify(lines[0])}\n{"kind": "tr\n${JSON.stringify(lines[1])}\n`, 'run/metrics.jsonl')).toThrow(
       'run/metrics.jsonl:2 is not a JSON record; was the file cut short? Remove that line and plot again.',
     );
+  });
+
+  it('skips a last line cut short (no newline: a run killed while writing it), saying so', () => {
+    const said: string[] = [];
+    const records = parseMetrics(`${JSON.stringify(lines[0])}\n${JSON.stringify(lines[1])}\n{"kind": "tr`, 'run/metrics.jsonl', (m) => said.push(m));
+    expect(records.map((r) => r.step)).toEqual([50, 100]);
+    expect(said).toEqual(['run/metrics.jsonl:3 is a record cut short (no newline, not JSON); skipped it.']);
   });
 
   it('refuses to plot a run with no training records yet', () => {

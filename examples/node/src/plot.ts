@@ -18,17 +18,24 @@ interface MetricRecord {
 const LEGEND_Y = 412;
 const INSTANCE_COLOURS: Record<string, string> = { '1': '#9e9e9e', '2': '#d62728', '3': '#ff7f0e', '5': '#2ca02c', '10': '#1f77b4' };
 
-/** Parses metrics.jsonl, naming the line of any record that is not JSON. */
-export function parseMetrics(text: string, file = 'metrics'): MetricRecord[] {
-  return text
-    .split('\n')
+/**
+ * Parses metrics.jsonl, naming the line of any record that is not JSON. A last line without its newline that does
+ * not parse is a record cut short (a run killed while writing it, or a full disk): it is skipped, and `onSkip` told.
+ */
+export function parseMetrics(text: string, file = 'metrics', onSkip: (message: string) => void = () => {}): MetricRecord[] {
+  const lines = text.split('\n');
+  return lines
     .map((line, i) => ({ line, i }))
     .filter(({ line }) => line.trim() !== '')
-    .map(({ line, i }) => {
+    .flatMap(({ line, i }) => {
       try {
-        return JSON.parse(line) as MetricRecord;
+        return [JSON.parse(line) as MetricRecord];
       } catch {
-        throw new Error(`${file}:${i + 1} is not a JSON record; was the file cut short? Remove that line and plot again.`);
+        if (i === lines.length - 1) {
+          onSkip(`${file}:${i + 1} is a record cut short (no newline, not JSON); skipped it.`);
+          return [];
+        }
+        throw new UsageError(`${file}:${i + 1} is not a JSON record; was the file cut short? Remove that line and plot again.`);
       }
     });
 }
@@ -52,7 +59,7 @@ function formatEpisodes(n: number): string {
 export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning curves'): string {
   const train = averageRuns(records.filter((r) => r.kind === 'train'), MAX_LINE_POINTS);
   const evals = records.filter((r) => r.kind === 'eval');
-  if (train.length === 0) throw new Error('No training records to plot: the metrics file has no "kind": "train" line yet.');
+  if (train.length === 0) throw new UsageError('No training records to plot: the metrics file has no "kind": "train" line yet.');
   const width = 960;
   const height = 430;
   const panel = { top: 50, bottom: 340, left: [70, 560], width: 360 };
@@ -147,7 +154,7 @@ export async function plot(argv: string[]): Promise<void> {
   const text = await readFile(values.metrics, 'utf8').catch((error: Error) => {
     throw new UsageError(`Cannot read ${values.metrics}: ${error.message}`);
   });
-  const svg = learningCurveSvg(parseMetrics(text, values.metrics), values.title);
+  const svg = learningCurveSvg(parseMetrics(text, values.metrics, (message) => console.error(message)), values.title);
   const out = values.out ?? values.metrics.replace(/[^/\\]*$/, 'learning-curve.svg');
   await writeFile(out, svg);
   console.error(`Wrote ${out}`);

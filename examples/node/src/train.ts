@@ -1,13 +1,15 @@
 import { appendFile, mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from '@mann/backend';
 import { InstanceAccuracy, createRandom, curriculum, formatAccuracyTable, restoreRandom, sampleEpisodes, type Random } from '@mann/episodes';
 import { DivergenceError, MemoryAugmentedNetwork, Trainer, evaluateModel, fastPathParts, labelEncodingFor, resolveConfig, type ModelConfig } from '@mann/model';
 import { ParallelTrainer, loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '@mann/model/node';
-import { UsageError, choice, integer, number, parse } from './args';
+import { CHECKPOINT_ERRORS, Interrupted, UsageError, choice, integer, number, parse, userFiles } from './args';
 import { loadTask, type SplitName } from './data';
 import { Progress, formatDuration } from './progress';
+import { holdsRun, lockRunFolder, removeCheckpointTemporaries, removeRun, repairMetrics } from './run_folder';
 
 export const TRAIN_HELP = `mann train [options]: train a MANN (or a baseline) on Omniglot episodes
 
@@ -48,12 +50,16 @@ Data
   --no-affine                      keep the rotated classes, drop the random rotation and shift per drawing (the
                                    held-out drawings are never distorted); can be given to --resume
 Output
-  --out DIR                        run folder: checkpoint/ and metrics.jsonl (runs/<model>-<time>)
-  --resume DIR                     continue the run in DIR (its checkpoint and options) up to --steps
+  --out DIR                        run folder: checkpoint/ and metrics.jsonl (runs/<model>-<time>); a folder that
+                                   already holds a run is refused
+  --overwrite                      with --out: removes the run already in DIR (its checkpoint/ and metrics.jsonl)
+                                   and starts a new one there
+  --resume DIR                     continue the run in DIR (its checkpoint and options) up to --steps, in place;
+                                   --out, --overwrite, --seed, --decay and the model's shape cannot go with it
   --log-every N                    progress line and metrics every N batches (50)
   --eval-every N                   evaluate on held-out classes every N batches (1000), 0 = never
   --eval-episodes N                episodes per periodic evaluation (160)
-  --checkpoint-every N             save every N batches (500); Ctrl-C also saves, then exits`;
+  --checkpoint-every N             save every N batches (500); Ctrl-C (or SIGTERM) also saves, then exits 130 (143)`;
 
 /** The options of a run, stored in its checkpoint so that --resume needs nothing else. */
 export interface RunOptions {
@@ -148,6 +154,7 @@ const OPTIONS = {
   'no-augment': { type: 'boolean' },
   'no-affine': { type: 'boolean' },
   out: { type: 'string' },
+  overwrite: { type: 'boolean' },
   resume: { type: 'string' },
   'log-every': { type: 'string' },
   'eval-every': { type: 'string' },
@@ -170,7 +177,7 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
   if (v.slots !== undefined) model.memorySlots = integer('slots', v.slots, 128);
   if (v.width !== undefined) model.memoryWidth = integer('width', v.width, 40);
   if (v.heads !== undefined) model.heads = integer('heads', v.heads, 4);
-  if (v.decay !== undefined) model.usageDecay = number('decay', v.decay, 0.95);
+  if (v.decay !== undefined) model.usageDecay = number('decay', v.decay, 0.95, { min: 0, max: 1 });
   if (v['image-size'] !== undefined) model.imageSize = integer('image-size', v['image-size'], 20);
   if (v.seed !== undefined) model.seed = integer('seed', v.seed, 0, 0);
   return {
@@ -179,11 +186,11 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
     batch: integer('batch', v.batch, base?.batch ?? 16),
     steps: integer('steps', v.steps, base?.steps ?? 10000),
     optimizer,
-    learningRate: number('lr', v.lr, base && base.optimizer === optimizer ? base.learningRate : optimizer === 'adam' ? 1e-3 : 1e-4),
+    learningRate: number('lr', v.lr, base && base.optimizer === optimizer ? base.learningRate : optimizer === 'adam' ? 1e-3 : 1e-4, { positive: true }),
     // --lr on a resumed run takes over from the run's schedule, unless a new schedule is given with it.
     learningRateSchedule:
       v['lr-schedule'] !== undefined ? parseLearningRateSchedule(v['lr-schedule']) : v.lr !== undefined ? [] : (base?.learningRateSchedule ?? []),
-    clipNorm: number('clip', v.clip, base?.clipNorm ?? 10),
+    clipNorm: number('clip', v.clip, base?.clipNorm ?? 10, { min: 0 }),
     seed: integer('seed', v.seed, base?.seed ?? 0, 0),
     backend: choice('backend', v.backend, ['wasm', 'cpu'] as const, (base?.backend as 'wasm' | 'cpu') ?? 'wasm'),
     path: choice('path', v.path, ['fast', 'plain'] as const, base?.path ?? 'fast'),
@@ -207,31 +214,115 @@ function accuracyRecord(accuracy: InstanceAccuracy, shots: number): Record<strin
   return record;
 }
 
+/** resolveConfig, its complaints (heads > slots, ...) being the user's to fix. */
+function checkedConfig(model: Partial<ModelConfig>): ModelConfig {
+  try {
+    return resolveConfig(model);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^Model config: /, ''));
+  }
+}
+
+/** The options that only a MANN uses: the baselines have no memory, so they would be ignored. */
+const MEMORY_OPTIONS = ['addressing', 'controller', 'slots', 'width', 'heads', 'clearing', 'write-vector'] as const;
+
+/** Refuses options that the model (`config`: the new run's, or the resumed run's) would ignore, one line each. */
+export function checkContradictions(values: Record<string, string | boolean | undefined>, config: Pick<ModelConfig, 'kind' | 'labels'> & { addressing: unknown }): void {
+  if (config.kind !== 'mann') {
+    for (const name of MEMORY_OPTIONS) {
+      if (values[name] !== undefined) throw new UsageError(`--${name} is for --model mann; the ${config.kind} baseline has no memory. Leave out --${name}.`);
+    }
+  }
+  if (config.kind === 'mann' && config.addressing === 'ntm') {
+    if (values.clearing !== undefined) throw new UsageError('--clearing is for LRUA addressing; --addressing ntm has no least-used slots. Leave out --clearing.');
+    if (values['write-vector'] !== undefined) throw new UsageError('--write-vector is for LRUA addressing; NTM heads always write their own add vectors. Leave out --write-vector.');
+  }
+  if (values.curriculum && config.labels === 'one-hot') {
+    throw new UsageError('--curriculum needs --labels string: a one-hot model has a fixed number of classes (--ways).');
+  }
+}
+
 export async function train(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, OPTIONS);
   if (values.help) {
     console.log(TRAIN_HELP);
     return;
   }
+  const log = (message: string) => console.error(message);
   let options: RunOptions;
   let runDir: string;
+  let resumeStep: number | undefined;
   if (values.resume) {
     runDir = resolve(String(values.resume));
-    const manifest = await readCheckpointManifest(join(runDir, 'checkpoint'));
+    if (values.out !== undefined) throw new UsageError(`--resume continues ${runDir} in place; copy the folder to branch a run (--out cannot go with --resume).`);
+    if (values.overwrite) throw new UsageError('--overwrite starts a new run; it cannot go with --resume.');
+    for (const name of ['seed', 'decay', 'image-size'] as const) {
+      if (values[name] !== undefined) throw new UsageError(`--${name} cannot change a resumed run (it was fixed when the run started); start a new run with --out to use another.`);
+    }
+    const manifest = await userFiles(() => readCheckpointManifest(join(runDir, 'checkpoint')), CHECKPOINT_ERRORS);
     const saved = manifest.training.run as RunOptions | undefined;
     if (!saved) throw new UsageError(`${runDir} has a checkpoint without run options; it was not written by \`mann train\`.`);
     if (values.model || values.controller || values.addressing || values['write-vector'] || values.labels || values.ways || values.units || values.slots || values.width || values.heads) {
       throw new UsageError('--resume continues a run with its own model; model options cannot change. Start a new run with --out instead.');
     }
+    checkContradictions(values, manifest.config);
     options = runOptionsFromArgs(values, saved);
+    resumeStep = manifest.training.step;
   } else {
     options = runOptionsFromArgs(values);
-    const config = resolveConfig(options.model);
+    const config = checkedConfig(options.model);
+    checkContradictions(values, config);
     runDir = resolve(values.out ? String(values.out) : join('runs', `${config.kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   }
-  const config = resolveConfig(options.model);
+  if (options.workers) {
+    const cap = Math.min(availableParallelism(), options.batch);
+    if (options.workers > cap) {
+      log(`--workers ${options.workers}: more than ${cap === options.batch ? `the batch's ${cap} episodes` : `this machine's ${cap} cores`}; using ${cap}.`);
+      options.workers = cap;
+    }
+  }
+
+  // One process trains into a run folder at a time: the lock is taken before anything in it is read or changed.
+  await mkdir(runDir, { recursive: true });
+  const release = await lockRunFolder(runDir, log);
+  // Until training installs its own handlers (which save first), a signal just exits, releasing the lock.
+  const early = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
+  try {
+    if (resumeStep === undefined && holdsRun(runDir)) {
+      if (!values.overwrite) {
+        throw new UsageError(
+          `${runDir} already holds a run (checkpoint/ or metrics.jsonl): \`mann train --resume ${runDir}\` continues it; ` +
+            'or name a new folder with --out, or add --overwrite to remove that run and start again.',
+        );
+      }
+      await removeRun(runDir);
+      log(`--overwrite: removed the run in ${runDir} (its checkpoint and metrics).`);
+    }
+    const temporaries = await removeCheckpointTemporaries(join(runDir, 'checkpoint'));
+    if (temporaries > 0) log(`Removed ${temporaries} temporary files left by an interrupted checkpoint write in ${join(runDir, 'checkpoint')}.`);
+    if (resumeStep !== undefined) for (const line of await repairMetrics(join(runDir, 'metrics.jsonl'), resumeStep)) log(line);
+    await trainInFolder(options, runDir, resumeStep !== undefined, log, () => {
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+    });
+  } finally {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+    release();
+  }
+}
+
+async function trainInFolder(
+  options: RunOptions,
+  runDir: string,
+  resuming: boolean,
+  log: (message: string) => void,
+  onTrainingSignals: () => void,
+): Promise<void> {
+  const config = checkedConfig(options.model);
   const backend = await useBackend(options.backend);
-  const log = (message: string) => console.error(message);
   const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, affine: options.affine, log });
   log(task.describe);
 
@@ -241,8 +332,8 @@ export async function train(argv: string[]): Promise<void> {
   // Training episodes seen so far: counted, not step x batch, because --batch can change on --resume.
   let episodesSeen = 0;
   const trainerOptions = { optimizer: options.optimizer, learningRate: options.learningRate, clipNorm: options.clipNorm, fastPath: options.path === 'fast' };
-  if (values.resume) {
-    const restored = await loadCheckpoint(join(runDir, 'checkpoint'));
+  if (resuming) {
+    const restored = await userFiles(() => loadCheckpoint(join(runDir, 'checkpoint')), CHECKPOINT_ERRORS);
     if (options.model?.clearing !== undefined && options.model.clearing !== restored.model.config.clearing) {
       // The same weights under another clearing rule (it has no weights of its own).
       const network = new MemoryAugmentedNetwork({ ...restored.model.config, clearing: options.model.clearing });
@@ -285,14 +376,15 @@ export async function train(argv: string[]): Promise<void> {
     await saveCheckpoint(checkpointDir, model, trainer.trainingState({ random: random.state(), run: options, episodes: episodesSeen }), trainer.optimizer);
   };
 
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\nInterrupted: saving a checkpoint after this batch (Ctrl-C again to quit without saving)...\n');
+  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    interrupted = signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
+    process.stderr.write(`\nInterrupted (${signal}): saving a checkpoint after this batch (Ctrl-C again to quit without saving)...\n`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  onTrainingSignals();
 
   const progress = new Progress(options.steps, trainer.step);
   let window = new InstanceAccuracy();
@@ -314,7 +406,7 @@ export async function train(argv: string[]): Promise<void> {
         report = trainer.trainStep(batch);
       } catch (error) {
         if (error instanceof DivergenceError) {
-          throw new Error(`${error.message} The last checkpoint in ${checkpointDir} is intact.`);
+          throw new UsageError(`${error.message} The last checkpoint in ${checkpointDir} is intact.`, { cause: error });
         }
         throw error;
       }
@@ -372,6 +464,7 @@ export async function train(argv: string[]): Promise<void> {
   );
   model.dispose();
   trainer.dispose();
+  if (interrupted) throw new Interrupted(interrupted);
 }
 
 function pct(x: number | undefined): string {
