@@ -134,6 +134,17 @@ describe.skipIf(!OMNIGLOT_DIR)('a run folder holds one run', () => {
     expect(records[2].episodes).toBe(12);
   }, 60_000);
 
+  it('refuses more ways than the held-out classes in one line (once the data says how many), before training', () => {
+    const out = newDir();
+    const result = run(['train', '--ways', '500', '--steps', '1', '--out', out, ...QUICK]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      'mann: --ways 500 is more than the 423 classes an episode can draw from (4800 training, 423 held out in the paper split); use at most 423.',
+    );
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
+  });
+
   it('refuses --resume DIR --out OTHER without touching either', () => {
     const out = newDir();
     expect(run(['train', '--steps', '1', '--out', out, ...QUICK]).code).toBe(0);

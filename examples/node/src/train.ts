@@ -325,6 +325,14 @@ async function trainInFolder(
   const backend = await useBackend(options.backend);
   const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, affine: options.affine, log });
   log(task.describe);
+  // Episodes draw `ways` distinct classes from the training and the held-out classes alike.
+  const classes = Math.min(task.train.numClasses, task.test.numClasses);
+  if (config.ways > classes) {
+    throw new UsageError(
+      `--ways ${config.ways} is more than the ${classes} classes an episode can draw from (${task.train.numClasses} training, ` +
+        `${task.test.numClasses} held out in the ${options.split} split); use at most ${classes}.`,
+    );
+  }
 
   // Restore after the backend is active, so the variables live on it.
   let trainer: Trainer;
