@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { random, randomArray } from './test_utils';
 import {
   lruaInitialRecord,
   lruaParameterSize,
@@ -24,18 +25,6 @@ import { compileLruaWasm } from '../scripts/wasm.mjs';
 // terms, not with the result (4e-4 on values ~100 at the paper's size). Worst measured: 8e-7; 2e-5 leaves a
 // margin and is still far below any real mistake (a wrong index or sign changes values by order 1e-2 or more).
 const TOLERANCE = 2e-5;
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
-}
-
-function randomArray(length: number, next: () => number, scale = 2): Float32Array {
-  return Float32Array.from({ length }, () => scale * next());
-}
 
 function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
   expect(actual.length, what).toBe(expected.length);

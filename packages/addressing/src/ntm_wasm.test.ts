@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { random, randomArray } from './test_utils';
 import { NtmJsRun, ntmFast, ntmSizes, type NtmCarry, type NtmSizes, type NtmStepRecord } from './fast_ntm';
 import { activeNtmWasm, ntmImplementation, setNtmImplementation, setNtmWasmMemoryBudget, type NtmWasmRun } from './fast_ntm_wasm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
@@ -19,18 +20,6 @@ import { compileNtmWasm } from '../scripts/wasm.mjs';
 // wasm (the erase's gradient sign, the shift's direction backward, g for 1 - g in the carry, the slot norms'
 // gradient, a head's read gradient) failed 7 to 20 of the tests here and in fast_ntm.test.ts.
 const TOLERANCE = 2e-5;
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
-}
-
-function randomArray(length: number, next: () => number, scale = 2): Float32Array {
-  return Float32Array.from({ length }, () => scale * next());
-}
 
 let worst = { forward: 0, backward: 0 };
 

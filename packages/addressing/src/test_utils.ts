@@ -61,11 +61,7 @@ export function fastRollout(fast: FastAddressing, batch: number, parameters: Flo
 
 /** Seeded uniform values in [-scale, scale). */
 export function randomValues(length: number, seed: number, scale = 1): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return scale * (2 * (state / 2 ** 32) - 1);
-  });
+  return randomArray(length, random(seed), 2 * scale);
 }
 
 /** The largest |a - b| over two lists of arrays, divided by (1 + the largest |b|): normwise, as float32 errors scale. */
@@ -80,4 +76,18 @@ export function relativeDifference(a: Float32Array[], b: Float32Array[]): number
     });
   });
   return worst / (1 + largest);
+}
+
+/** A seeded generator of uniform numbers in [-0.5, 0.5) (a linear congruential generator: fast, reproducible). */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  };
+}
+
+/** `length` numbers from `next`, times `scale`. */
+export function randomArray(length: number, next: () => number, scale = 2): Float32Array {
+  return Float32Array.from({ length }, () => scale * next());
 }
