@@ -16,7 +16,7 @@ export interface FastPathParts {
 /**
  * The fast implementations `fastForward` composes for this model: `controller.fast` and `addressing.fast` where the
  * parts have them, else `differentiatedController` / `differentiatedAddressing` (the part's own `step`,
- * differentiated by tfjs: correct, as slow as the plain path for that part).
+ * differentiated by tfjs: correct, as slow as the plain path for that part), and a line that says so.
  */
 export function fastPathParts(model: MemoryAugmentedNetwork): FastPathParts {
   const { controller, addressing } = model;
@@ -27,10 +27,15 @@ export function fastPathParts(model: MemoryAugmentedNetwork): FastPathParts {
   const implementation = addressing?.name === 'lrua' ? lruaImplementation() : addressing?.name === 'ntm' ? ntmImplementation() : null;
   const detail = implementation ? ` (${implementation === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'})` : '';
   if (addressing) parts.push(describe('addressing', addressing.name, !!addressing.fast, detail));
+  return { ...fastImplementations(model), description: parts.join(', ') };
+}
+
+/** The parts' fast implementations alone (what every batch needs; the description is for logs). */
+function fastImplementations(model: MemoryAugmentedNetwork): Omit<FastPathParts, 'description'> {
+  const { controller, addressing } = model;
   return {
     controller: controller.fast ?? differentiatedController(controller),
     addressing: addressing ? (addressing.fast ?? differentiatedAddressing(addressing)) : null,
-    description: parts.join(', '),
   };
 }
 
@@ -64,7 +69,7 @@ export function fastPathParts(model: MemoryAugmentedNetwork): FastPathParts {
 export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, previousLabels: tf.Tensor3D): tf.Tensor3D {
   checkInputShapes('fastForward', model, images, previousLabels);
   const [steps, batch] = images.shape;
-  const parts = fastPathParts(model);
+  const parts = fastImplementations(model);
   const units = model.controller.outputSize;
   const readSize = model.readSize;
   const scheme = model.addressing;
