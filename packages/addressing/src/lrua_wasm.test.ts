@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray } from './test_utils';
+import { random, randomArray, refuseWasmCompilation } from './test_utils';
 import {
   lruaInitialRecord,
   lruaParameterSize,
@@ -126,11 +126,7 @@ describe('the WebAssembly LRUA step', () => {
   });
 
   it('falls back to JavaScript where the module does not compile (as on a browser main thread)', async () => {
-    vi.resetModules();
-    function refuse(): never {
-      throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
-    }
-    vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
+    refuseWasmCompilation();
     try {
       const cell = await import('./fast_lrua_cell');
       const choice = await import('./fast_lrua_wasm');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray } from './test_utils';
+import { random, randomArray, refuseWasmCompilation } from './test_utils';
 import { NtmJsRun, ntmFast, ntmSizes, type NtmCarry, type NtmSizes, type NtmStepRecord } from './fast_ntm';
 import { activeNtmWasm, ntmImplementation, setNtmImplementation, setNtmWasmMemoryBudget, type NtmWasmRun } from './fast_ntm_wasm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
@@ -225,11 +225,7 @@ describe('the WebAssembly NTM addressing run', () => {
   });
 
   it('falls back to JavaScript where the module does not compile (as on a browser main thread)', async () => {
-    vi.resetModules();
-    function refuse(): never {
-      throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
-    }
-    vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
+    refuseWasmCompilation();
     try {
       const fast = await import('./fast_ntm');
       const choice = await import('./fast_ntm_wasm');

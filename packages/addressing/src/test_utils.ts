@@ -1,6 +1,6 @@
 // Helpers for this package's tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { maxAbsDifference } from '@mann/backend/testing';
 import type { AddressingScheme, FastAddressing } from './types';
 
@@ -90,4 +90,17 @@ export function random(seed: number): () => number {
 /** `length` numbers from `next`, times `scale`. */
 export function randomArray(length: number, next: () => number, scale = 2): Float32Array {
   return Float32Array.from({ length }, () => scale * next());
+}
+
+/**
+ * Makes `new WebAssembly.Module` throw as a browser's main thread does for a module over 4 KB, and resets the
+ * module registry, so that the next `import()` of a loader compiles afresh and falls back to JavaScript. Undo with
+ * `vi.unstubAllGlobals()`.
+ */
+export function refuseWasmCompilation(): void {
+  vi.resetModules();
+  function refuse(): never {
+    throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
+  }
+  vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
 }
