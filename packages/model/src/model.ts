@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Also registers tfjs' gradients and chained ops, which training needs and tfjs-core's Node entry does not load.
+import { requireBackend } from '@mann/backend';
 import type { AddressingScheme, AddressingState } from '@mann/addressing';
 import { glorotUniform, type Controller, type ControllerState } from '@mann/controller';
 import { outputGroups, resolveConfig, type ModelConfig } from './config';
@@ -7,6 +9,7 @@ import { checkInputShapes } from './batch_checks';
 
 /** Everything a model carries from one step of an episode to the next. */
 export interface ModelState {
+  /** The controller's recurrent state (`h` and `c` for an LSTM). */
   controller: ControllerState;
   /** The memory and its weightings; absent for the memoryless baselines. */
   addressing?: AddressingState;
@@ -16,7 +19,9 @@ export interface ModelState {
 
 /** What one step returns: the output logits [B, G * C] and the state for the next step. */
 export interface StepResult {
+  /** The output logits [B, G * C]. */
   logits: tf.Tensor2D;
+  /** The state for the next step. */
   state: ModelState;
 }
 
@@ -39,8 +44,11 @@ export interface StepResult {
  * ```
  */
 export class MemoryAugmentedNetwork {
+  /** The model's configuration, defaults filled in ({@link resolveConfig}). */
   readonly config: ModelConfig;
+  /** The controller network, built from `config`. */
   readonly controller: Controller;
+  /** The addressing scheme over the memory; null for the memoryless baselines. */
   readonly addressing: AddressingScheme | null;
   /** Trainable variables by stable name; checkpoints store them under these names. */
   readonly variables: Readonly<Record<string, tf.Variable>>;
@@ -56,6 +64,7 @@ export class MemoryAugmentedNetwork {
 
   constructor(config: Partial<ModelConfig> = {}) {
     this.config = resolveConfig(config);
+    requireBackend('MemoryAugmentedNetwork');
     const c = this.config;
     const { groups, choices } = outputGroups(c);
     this.imageSize = c.imageSize * c.imageSize;

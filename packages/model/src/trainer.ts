@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Registers tfjs' gradients, which training needs (tfjs-core's Node entry does not).
+import '@mann/backend';
 import type { EpisodeBatch } from '@mann/episodes';
 import { outputGroups } from './config';
 import { fastForward } from './fast_forward';
@@ -9,6 +11,7 @@ import { episodeTensors } from './tensors';
 import { checkEpisodeBatch } from './batch_checks';
 import type { RestoredCheckpoint, TrainingState } from './checkpoint';
 
+/** Options of a {@link Trainer}: the optimiser, its learning rate, gradient clipping and the forward path. */
 export interface TrainerOptions {
   /** 'adam' (default: the fastest to train here) or 'rmsprop' (the paper's). */
   optimizer?: OptimizerName;
@@ -26,6 +29,7 @@ export interface TrainerOptions {
   fastPath?: boolean;
 }
 
+/** What one training step ({@link Trainer.trainStep}) reports. */
 export interface StepReport {
   /** Mean cross-entropy of the batch before the update. */
   loss: number;
@@ -43,8 +47,11 @@ export class DivergenceError extends Error {}
  * `tf.tidy`, so that `tf.memory().numTensors` stays flat from step to step.
  */
 export class Trainer {
+  /** The model being trained (the caller's: {@link Trainer.dispose} leaves it alone). */
   readonly model: MemoryAugmentedNetwork;
+  /** The optimiser that updates the model's variables; its state is the trainer's. */
   readonly optimizer: Optimizer;
+  /** The global L2 norm gradients are clipped to (0 or Infinity: no clipping). */
   readonly clipNorm: number;
   /** True when this trainer computes the forward pass and gradients with `fastForward`. */
   readonly fastPath: boolean;
@@ -165,7 +172,12 @@ export class Trainer {
   }
 
   /** Loss and predictions of a batch without updating (for evaluation). */
-  evaluateBatch(batch: EpisodeBatch): { loss: number; predictions: Int32Array } {
+  evaluateBatch(batch: EpisodeBatch): {
+    /** Mean cross-entropy of the batch. */
+    loss: number;
+    /** [T, B, G] the model's choices for the batch. */
+    predictions: Int32Array;
+  } {
     checkEpisodeBatch('Trainer.evaluateBatch', this.model, batch);
     const { groups } = outputGroups(this.model.config);
     const input = episodeTensors(batch);
@@ -190,7 +202,14 @@ export class Trainer {
       const named: Record<string, tf.Tensor> = {};
       for (const [name, variable] of Object.entries(this.model.variables)) named[name] = grads[variable.name];
       return { value, grads: named, logits: logits! } as unknown as tf.TensorContainer;
-    }) as unknown as { value: tf.Scalar; grads: Record<string, tf.Tensor>; logits: tf.Tensor3D };
+    }) as unknown as {
+      /** The batch's mean cross-entropy. */
+      value: tf.Scalar;
+      /** Gradient of the loss for each model variable, by the variable's name. */
+      grads: Record<string, tf.Tensor>;
+      /** The logits [T, B, G * C]. */
+      logits: tf.Tensor3D;
+    };
   }
 }
 
