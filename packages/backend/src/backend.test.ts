@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 // The built package, as users get it: the point of this package is what its bundle registers.
 import { useBackend, defaultBackend } from '@mann/backend';
 import { checkGradients, maxAbsDifference, randomTensor } from '@mann/backend/testing';
+// Not exported by the package: the wording of the wasm error in browsers, tested here as a pure function (the
+// browser path itself runs in real Chromium in scripts/vite-app-test.mjs).
+import { WASM_README_URL, wasmFailureMessage, wasmPathsTooLateMessage } from './backend';
 
 describe('useBackend', () => {
   it('defaults to wasm in Node', () => {
@@ -21,6 +24,67 @@ describe('useBackend', () => {
 
   it('rejects an unknown name, listing the known ones', async () => {
     await expect(useBackend('gpu' as never)).rejects.toThrow("Unknown backend 'gpu': choose one of cpu, wasm, webgl.");
+  });
+});
+
+describe('the wasm error in a browser', () => {
+  const url = 'http://localhost:5173/tfjs-backend-wasm-simd.wasm';
+
+  it('says where tfjs looked, what it found there and what to do, on one line', () => {
+    const message = wasmFailureMessage({
+      url,
+      served: { kind: 'not-wasm', contentType: 'text/html; charset=utf-8', start: '<!doctype' },
+      wasmPathsGiven: false,
+    });
+    expect(message).toBe(
+      `Backend 'wasm' could not be initialised: its .wasm file could not be loaded from ${url} (the server answered ` +
+        `with an HTML page ("<!doctype"..., text/html), not a .wasm file), usually because the bundler did not copy ` +
+        `@tensorflow/tfjs-backend-wasm's .wasm files there. Pass their URLs with useBackend('wasm', { wasmPaths }); ` +
+        `see "wasm in a bundled page" in the @mann/backend README (${WASM_README_URL}).`,
+    );
+    expect(WASM_README_URL).toMatch(/#wasm-in-a-bundled-page-vite-webpack$/);
+  });
+
+  it('names the page\'s folder when the URL is unknown', () => {
+    const message = wasmFailureMessage({ wasmPathsGiven: false });
+    expect(message).toContain("could not be loaded from the page's folder, usually because the bundler did not copy");
+    expect(message).not.toContain('\n');
+  });
+
+  it('says that the wasmPaths given did not serve .wasm files', () => {
+    const message = wasmFailureMessage({ url, served: { kind: 'status', status: 404 }, wasmPathsGiven: true });
+    expect(message).toMatch(
+      /^Backend 'wasm' could not be initialised: the wasmPaths given to useBackend did not serve a \.wasm file at http:\/\/localhost:5173\/tfjs-backend-wasm-simd\.wasm \(the server answered HTTP 404\)\. Point them at the files tfjs-backend-wasm\.wasm, tfjs-backend-wasm-simd\.wasm, tfjs-backend-wasm-threaded-simd\.wasm/,
+    );
+    expect(message).toContain(WASM_README_URL);
+    expect(wasmFailureMessage({ url, served: { kind: 'unreachable', detail: 'Failed to fetch' }, wasmPathsGiven: true })).toContain(
+      '(it could not be fetched: Failed to fetch)',
+    );
+  });
+
+  it('tells a file that cannot be compiled from one that is missing', () => {
+    const message = wasmFailureMessage({ url, served: { kind: 'wasm' }, wasmPathsGiven: true });
+    expect(message).toContain(`its .wasm file at ${url} could not be compiled here`);
+    expect(message).toContain("'wasm-unsafe-eval'");
+    expect(message).not.toContain('did not serve');
+  });
+
+  it('shortens a long URL (an inlined data: URL)', () => {
+    const dataUrl = `data:application/wasm;base64,${'A'.repeat(100_000)}`;
+    const message = wasmFailureMessage({ url: dataUrl, served: { kind: 'wasm' }, wasmPathsGiven: true });
+    expect(message).toContain(`at ${dataUrl.slice(0, 120)}... could not be compiled here`);
+    expect(message.length).toBeLessThan(600);
+  });
+
+  it('says when wasmPaths come after a failed start', () => {
+    expect(wasmPathsTooLateMessage()).toMatch(
+      /^Backend 'wasm' could not be initialised: it already failed to start in this page .* Pass wasmPaths to the first useBackend\('wasm'\) call and reload the page; see "wasm in a bundled page"/,
+    );
+  });
+
+  it('leaves the Node message as it was', async () => {
+    // In Node the wasm backend finds its files beside the package; this path is never taken there.
+    await expect(useBackend('wasm')).resolves.toBe('wasm');
   });
 });
 
