@@ -112,7 +112,9 @@ describe('checkGradients', () => {
     const good = checkGradients((v) => tf.sum(tf.square(tf.sin(v))), [x]);
     expect(good.maxError).toBeLessThan(2e-3);
     // A custom op whose declared gradient is off by a factor of two must be caught.
-    const wrong = tf.customGrad((v: tf.Tensor, save: tf.GradSaveFunc) => {
+    // tfjs types customGrad's callback as variadic (inputs..., save), so the two arguments are read from one list.
+    const wrong = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [v, save] = args as [tf.Tensor, tf.GradSaveFunc];
       save([v]);
       return { value: tf.sum(tf.square(v)), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(4, s)) };
     });
