@@ -10,8 +10,14 @@ import {
 import { checkLength } from './check_length';
 import type { AddressingRun, FastAddressing } from './types';
 
-/** What an LRUA memory is, apart from the batch: `LruaSizes` without `batch`, plus the memory's initial value. */
-export type LruaFastOptions = Omit<LruaSizes, 'batch'> & { initialValue: number };
+/**
+ * What an LRUA memory is, apart from the batch: `{ heads, slots, width, decay, writeVector?, clearing? }` (`LruaSizes`
+ * without `batch`; the fields mean what they mean in {@link LruaOptions}), plus the memory's initial value.
+ */
+export type LruaFastOptions = Omit<LruaSizes, 'batch'> & {
+  /** The value every memory cell starts at (`MemoryConfig.initialValue`, 1e-6 by default). */
+  initialValue: number;
+};
 
 /**
  * LRUA's fast implementation (`lrua(...).fast`): the step of fast_lrua_cell.ts (WebAssembly SIMD where it

@@ -31,6 +31,7 @@ import { checkLength } from './check_length';
 import { activeNtmWasm } from './fast_ntm_wasm';
 import type { AddressingRun, FastAddressing } from './types';
 
+/** Options of {@link ntmFast}: {@link NtmOptions} resolved, with every default filled in. */
 export interface NtmFastOptions {
   /** The memory (resolved: `initialValue` given). */
   memory: Required<MemoryConfig>;

@@ -1,3 +1,12 @@
+/**
+ * Addressing schemes for memory-augmented neural networks in TensorFlow.js: cosine content addressing, LRUA
+ * (least recently used access, Santoro et al. 2016) and NTM addressing (Graves et al. 2014), the building blocks they
+ * are made of, and each scheme's fast implementation (hand-written gradients, WebAssembly SIMD where it compiles).
+ *
+ * Shapes: B = episodes in the batch, N = memory slots, W = slot width, R / H = read / write heads.
+ *
+ * @module @mann/addressing
+ */
 export type * from './types';
 export { cosineSimilarity } from './cosine_similarity';
 export { contentWeights } from './content_weights';

@@ -34,6 +34,7 @@ export interface LruaState extends AddressingState {
   leastUsed: tf.Tensor2D;
 }
 
+/** Options of {@link lrua}: the memory, the number of heads and how writing works. */
 export interface LruaOptions {
   /** The memory: `{ slots, width, initialValue? }` (paper: 128 x 40). */
   memory: MemoryConfig;

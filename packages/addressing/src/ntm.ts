@@ -18,6 +18,7 @@ export interface NtmState extends AddressingState {
   writeWeights: tf.Tensor3D;
 }
 
+/** Options of {@link ntm}: the memory, the number of heads and of shift offsets. */
 export interface NtmOptions {
   /** The memory: `{ slots, width, initialValue? }`. */
   memory: MemoryConfig;

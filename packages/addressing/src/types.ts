@@ -7,6 +7,7 @@ import type { MemoryConfig } from '@mann/memory';
  * so the model can keep, dispose and display state without knowing the scheme.
  */
 export interface AddressingState {
+  /** The memory M_t [B, N, W]. */
   memory: tf.Tensor3D;
   [name: string]: tf.Tensor;
 }
@@ -34,7 +35,15 @@ export interface AddressingScheme<S extends AddressingState = AddressingState> {
    * One time step: `parameters` [B, parameterSize] -> read vectors [B, R, W] and the next state.
    * Writes happen before reads, as in Santoro et al. (2016).
    */
-  step(parameters: tf.Tensor2D, state: S): { reads: tf.Tensor3D; state: S };
+  step(
+    parameters: tf.Tensor2D,
+    state: S,
+  ): {
+    /** The read vectors [B, R, W]. */
+    reads: tf.Tensor3D;
+    /** The state after this step's write. */
+    state: S;
+  };
   /**
    * Optional: the same maths on typed arrays with a hand-written gradient, which a model's fast recurrence runs
    * instead of `step` (see {@link FastAddressing}). Without it the model still trains, differentiating `step`.

@@ -1,19 +1,39 @@
+/**
+ * Helpers for testing tfjs maths, shared by the `@mann` packages' tests: finite-difference gradient checks,
+ * tensor comparisons, a leak check and seeded test data. Framework-free: they return numbers, and each test states
+ * its own tolerance.
+ *
+ * @module @mann/backend/testing
+ */
 // Helpers for testing tfjs maths, shared by every @mann package's tests. Framework-free: they return
 // numbers, and each test states its own tolerance.
 import * as tf from '@tensorflow/tfjs-core';
 import './register';
 
+/** Options of {@link checkGradients}. */
 export interface GradientCheckOptions {
   /** Step of the central difference. float32 arithmetic makes very small steps noisy; 1e-2 is a good start. */
   epsilon?: number;
 }
 
+/** What {@link checkGradients} found: the largest error, where it occurred, and both gradients in full. */
 export interface GradientCheckResult {
   /** Largest |analytic - numeric| / max(1, |numeric|) over every element of every input. */
   maxError: number;
   /** Where it occurred: input index and flat element index. */
-  worst: { input: number; element: number; analytic: number; numeric: number };
+  worst: {
+    /** Index of the input in `inputs`. */
+    input: number;
+    /** Flat (row-major) index of the element in that input. */
+    element: number;
+    /** The gradient tfjs computed there. */
+    analytic: number;
+    /** The central-difference gradient there. */
+    numeric: number;
+  };
+  /** The gradients tfjs computed, one flat array per input, in the order of `inputs`. */
   analytic: Float32Array[];
+  /** The central-difference gradients, one flat array per input, in the order of `inputs`. */
   numeric: Float32Array[];
 }
 
@@ -85,7 +105,15 @@ export function maxAbsDifference(a: tf.Tensor | ArrayLike<number>, b: tf.Tensor 
  * Runs `step` `count` times and returns `tf.memory().numTensors` after the first call and after the last,
  * so a test can assert that a step does not leak: the two are equal when it doesn't.
  */
-export function tensorCountAfterSteps(step: (i: number) => void, count: number): { afterFirst: number; afterLast: number } {
+export function tensorCountAfterSteps(
+  step: (i: number) => void,
+  count: number,
+): {
+  /** `tf.memory().numTensors` after the first call. */
+  afterFirst: number;
+  /** `tf.memory().numTensors` after the last call. */
+  afterLast: number;
+} {
   step(0);
   const afterFirst = tf.memory().numTensors;
   for (let i = 1; i < count; i++) step(i);

@@ -26,7 +26,9 @@ export interface FeedForwardOptions {
 
 /** One dense layer's weights: `kernel` [inWidth, outWidth] and `bias` [outWidth]. */
 export interface DenseWeights {
+  /** Weights [inWidth, outWidth]. */
   kernel: tf.Tensor2D;
+  /** Biases [outWidth]. */
   bias: tf.Tensor1D;
 }
 

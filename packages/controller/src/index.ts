@@ -1,3 +1,11 @@
+/**
+ * Controllers for memory-augmented neural networks in TensorFlow.js: an LSTM and a feed-forward network behind one
+ * small interface, {@link Controller}, each with a fast implementation (hand-written gradients).
+ *
+ * Shapes: B = episodes in the batch, U = units.
+ *
+ * @module @mann/controller
+ */
 export type * from './types';
 export { lstm } from './lstm';
 export type { LSTMOptions, LSTMState } from './lstm';

@@ -19,7 +19,12 @@ export interface LSTMOptions {
 }
 
 /** The recurrent state of an LSTM controller: hidden output `h` and cell `c`, both [B, units]. */
-export type LSTMState = { h: tf.Tensor2D; c: tf.Tensor2D };
+export type LSTMState = {
+  /** Hidden output h [B, units]. */
+  h: tf.Tensor2D;
+  /** Cell c [B, units]. */
+  c: tf.Tensor2D;
+};
 
 /**
  * An LSTM controller (the paper's default, 200 units).

@@ -35,7 +35,12 @@ export function lstmStep(
   kernel: tf.Tensor2D,
   bias: tf.Tensor1D,
   forgetBias: number,
-): { h: tf.Tensor2D; c: tf.Tensor2D } {
+): {
+  /** The new hidden output h_t [B, U]. */
+  h: tf.Tensor2D;
+  /** The new cell c_t [B, U]. */
+  c: tf.Tensor2D;
+} {
   checkLstmStepArguments(input, h, c, kernel, bias, forgetBias);
   return tf.tidy(() => {
     const units = h.shape[1];

@@ -24,7 +24,15 @@ export interface Controller<S extends ControllerState = ControllerState> {
   /** The state at the start of an episode, for `batchSize` episodes. */
   initialState(batchSize: number): S;
   /** One time step. Pure apart from reading the variables: call it inside `tf.tidy` (or `tf.grad`). */
-  step(input: tf.Tensor2D, state: S): { output: tf.Tensor2D; state: S };
+  step(
+    input: tf.Tensor2D,
+    state: S,
+  ): {
+    /** The output [B, outputSize]. */
+    output: tf.Tensor2D;
+    /** The state after this step. */
+    state: S;
+  };
   /** Frees the variables. */
   dispose(): void;
   /**

@@ -6,20 +6,37 @@ export interface ErrorBreakdownSummary {
   /** Steps scored. */
   steps: number;
   /** Steps showing a class for the 1st time, and how many of them the model answered with a label already shown. */
-  firstInstances: { steps: number; answeredShownLabel: number };
+  firstInstances: {
+    /** Steps showing a class for the 1st time. */
+    steps: number;
+    /** How many of them the model answered with the label of a class already shown. */
+    answeredShownLabel: number;
+  };
   /**
    * Steps showing a class again (2nd instance or later) that the model got wrong: answered with the label of
    * another class already shown in the episode (a confusion between classes it has seen), or with any other answer
    * (a label not shown yet; for string labels also a string that is no class's).
    */
-  laterInstanceErrors: { confusedWithShownClass: number; other: number };
+  laterInstanceErrors: {
+    /** Answered with the label of another class already shown in the episode. */
+    confusedWithShownClass: number;
+    /** Any other wrong answer. */
+    other: number;
+  };
   /** Width of the buckets of `secondInstanceByGap`, in steps. */
   gapBucket: number;
   /**
    * 2nd-instance accuracy by how many steps passed since the class was first shown; `gap` is the bucket's lower
    * end (buckets `gapBucket` wide; a class shown at steps 3 and 4 has gap 1). Empty buckets are left out.
    */
-  secondInstanceByGap: { gap: number; steps: number; accuracy: number }[];
+  secondInstanceByGap: {
+    /** The bucket's lower end: steps since the class was first shown. */
+    gap: number;
+    /** 2nd-instance steps in the bucket. */
+    steps: number;
+    /** Fraction of them answered right, in [0, 1]. */
+    accuracy: number;
+  }[];
 }
 
 /**
@@ -91,6 +108,7 @@ export class ErrorBreakdown {
     return this;
   }
 
+  /** The counts so far (see {@link ErrorBreakdownSummary}). */
   summary(): ErrorBreakdownSummary {
     const secondInstanceByGap: ErrorBreakdownSummary['secondInstanceByGap'] = [];
     this.gapSteps.forEach((steps, bucket) => {

@@ -1,3 +1,9 @@
+/**
+ * Episodic meta-learning tasks: episodes sampled from any class dataset, one-hot and five-character string labels,
+ * and the paper's accuracy by instance. No tfjs: plain typed arrays.
+ *
+ * @module @mann/episodes
+ */
 export type * from './types';
 export { createRandom, restoreRandom, pickDistinct, type Random } from './random';
 export type { LabelEncoding } from './label_encoding';

@@ -15,11 +15,21 @@ export interface InstanceAccuracySummary {
 
 /** The serialisable state of an `InstanceAccuracy` (plain numbers, JSON-safe). */
 export interface InstanceAccuracyJSON {
+  /** Episodes added. */
   episodes: number;
+  /** Steps scored, over all episodes. */
   steps: number;
+  /** Steps predicted right. */
   correct: number;
   /** Entry k - 1 is about instance k. */
-  instances: { episodes: number[]; sum: number[]; sumOfSquares: number[] };
+  instances: {
+    /** Episodes in which instance k was reached. */
+    episodes: number[];
+    /** Sum over those episodes of the fraction right at instance k. */
+    sum: number[];
+    /** Sum of the squares of those fractions. */
+    sumOfSquares: number[];
+  };
 }
 
 /**

@@ -27,7 +27,9 @@ export interface EpisodeStep {
 
 /** What every transform may use: the dataset and the episode's seeded generator. */
 export interface EpisodeContext {
+  /** The dataset the episode's classes and samples come from. */
   readonly dataset: ClassDataset;
+  /** The episode's seeded generator: every random choice of a transform draws from it. */
   readonly random: Random;
 }
 

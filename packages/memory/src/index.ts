@@ -1,3 +1,12 @@
+/**
+ * The external memory of a memory-augmented neural network in TensorFlow.js: initialise it, read from it, write to
+ * it, erase and clear slots, and track how much each slot is used. Pure functions over tensors, each validating its
+ * input shapes.
+ *
+ * Shapes: B = episodes in the batch, N = slots, W = slot width, R / H = read / write heads.
+ *
+ * @module @mann/memory
+ */
 export type { MemoryConfig } from './types';
 export { resolveMemoryConfig, DEFAULT_INITIAL_VALUE } from './resolve_memory_config';
 export { initialMemory } from './initial_memory';

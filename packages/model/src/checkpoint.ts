@@ -5,6 +5,7 @@ import type { Optimizer } from './optimizers';
 
 /** The format version this code writes and reads; any other version is refused with a clear message. */
 export const CHECKPOINT_VERSION = 1;
+/** The manifest's `format` field, which marks a folder as a mann checkpoint. */
 export const CHECKPOINT_FORMAT = 'mann-checkpoint';
 /** Default name of the binary weights file the manifest references (tfjs's convention: any relative path). */
 export const WEIGHTS_FILE = 'weights.bin';
@@ -13,7 +14,15 @@ export const WEIGHTS_FILE = 'weights.bin';
 export interface TrainingState {
   /** Updates applied so far. */
   step: number;
-  optimizer?: { name: 'adam' | 'rmsprop'; learningRate: number; clipNorm: number };
+  /** The optimiser of the run and its settings at `step`, so a resumed run uses the same ones. */
+  optimizer?: {
+    /** The optimiser's name ({@link OptimizerName}). */
+    name: 'adam' | 'rmsprop';
+    /** Its learning rate at `step`. */
+    learningRate: number;
+    /** The global gradient-norm limit (0: no clipping). */
+    clipNorm: number;
+  };
   /** The episode sampler's RNG state. */
   random?: number[];
   /** Anything the trainer wants back (latest metrics, options of the run...). JSON only. */
@@ -25,28 +34,51 @@ export interface TrainingState {
  * specs, as `model.json` has) plus the model configuration, training state and a checksum of the weights.
  */
 export interface CheckpointManifest {
+  /** Always {@link CHECKPOINT_FORMAT}. */
   format: typeof CHECKPOINT_FORMAT;
+  /** The format version that wrote it ({@link CHECKPOINT_VERSION}). */
   version: number;
+  /** The model's configuration, factory-built parts recorded by name. */
   config: SavedModelConfig;
+  /** Training progress at the time of saving. */
   training: TrainingState;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  weightsChecksum: { bytes: number; fnv1a32: string };
+  /** Where the weights are and what they are, as in tfjs's `model.json`: one group. */
+  weightsManifest: {
+    /** The weights file, relative to the manifest. */
+    paths: string[];
+    /** Name, shape and dtype of each tensor, in the order of the file. */
+    weights: tf.io.WeightsManifestEntry[];
+  }[];
+  /** Size and checksum of the weights file, to detect a damaged or mismatched one. */
+  weightsChecksum: {
+    /** Length of the weights file in bytes. */
+    bytes: number;
+    /** {@link fnv1a32} of the weights file. */
+    fnv1a32: string;
+  };
   /**
    * FNV-1a of the config's canonical JSON (`canonicalJson`): a config change that no weight shape reveals
    * (`memorySlots`, `usageDecay`...) would otherwise load silently. Absent in checkpoints written before it existed.
    */
-  configChecksum?: { fnv1a32: string };
+  configChecksum?: {
+    /** {@link fnv1a32} of the config's canonical JSON. */
+    fnv1a32: string;
+  };
 }
 
 /** A model config as a manifest stores it: a part built by a factory is recorded by its name, `{ custom: name }`. */
 export type SavedModelConfig = Omit<ModelConfig, 'controller' | 'addressing'> & {
+  /** The controller's name (`'lstm'`, `'feed-forward'`), or `{ custom: name }` for one built by a factory. */
   controller: Exclude<ModelConfig['controller'], ControllerFactory> | CustomPart;
+  /** The addressing scheme's name (`'lrua'`, `'ntm'`), or `{ custom: name }` for one built by a factory. */
   addressing: Exclude<ModelConfig['addressing'], AddressingFactory> | CustomPart;
 };
 
 /** The factories of a checkpoint's custom parts, to rebuild them: the same ones the model was built with. */
 export interface CheckpointParts {
+  /** The factory of a custom controller (`config.controller` of the saved model). */
   controller?: ControllerFactory;
+  /** The factory of a custom addressing scheme (`config.addressing` of the saved model). */
   addressing?: AddressingFactory;
 }
 
@@ -155,7 +187,12 @@ export async function serializeCheckpoint(
   training: TrainingState,
   optimizer?: Optimizer,
   weightsFile: string = WEIGHTS_FILE,
-): Promise<{ manifest: CheckpointManifest; weights: Uint8Array }> {
+): Promise<{
+  /** The manifest, to store as JSON (`manifest.json`). */
+  manifest: CheckpointManifest;
+  /** The weights file's bytes, to store as `weightsFile`. */
+  weights: Uint8Array;
+}> {
   const named: tf.NamedTensorMap = {};
   for (const [name, v] of Object.entries(model.variables)) named[`model/${name}`] = v;
   if (optimizer) for (const [name, t] of Object.entries(optimizer.state())) named[`optimizer/${name}`] = t;
@@ -203,14 +240,18 @@ export function validateCheckpoint(manifest: unknown, weights: Uint8Array, where
   return m as CheckpointManifest;
 }
 
+/** What {@link restoreCheckpoint} and `loadCheckpoint` give back. */
 export interface RestoredCheckpoint {
+  /** The model, its weights restored. */
   model: MemoryAugmentedNetwork;
+  /** The training progress saved with it. */
   training: TrainingState;
   /**
    * Optimiser slots by name (without the `optimizer/` prefix). `Trainer.fromCheckpoint` takes them over and frees
    * them; if no trainer is built from this checkpoint, the caller owns them: `tf.dispose(Object.values(optimizerState))`.
    */
   optimizerState: Record<string, tf.Tensor>;
+  /** The manifest it was read from. */
   manifest: CheckpointManifest;
 }
 

@@ -76,7 +76,12 @@ export type ControllerFactory = (sizes: ControllerSizes) => Controller;
 /** What an {@link AddressingFactory} is given: the memory and heads of the config. */
 export interface AddressingSizes {
   /** `memorySlots` x `memoryWidth` of the config. */
-  memory: { slots: number; width: number };
+  memory: {
+    /** Number of memory slots N (`memorySlots`). */
+    slots: number;
+    /** Width W of each slot (`memoryWidth`). */
+    width: number;
+  };
   /** `heads` of the config: the scheme must return this many read vectors a step. */
   heads: number;
 }
@@ -90,9 +95,11 @@ export type AddressingFactory = (sizes: AddressingSizes) => AddressingScheme;
 
 /** How a checkpoint's manifest records a part built by a factory: by the part's name. */
 export interface CustomPart {
+  /** The `name` of the controller or addressing scheme the factory built. */
   custom: string;
 }
 
+/** The paper's model (Santoro et al. 2016): what {@link resolveConfig} fills in for every option not given. */
 export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
   kind: 'mann',
   controller: 'lstm',
@@ -112,8 +119,9 @@ export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
   seed: 0,
 });
 
-/** Length of a five-character string label and the size of its alphabet (the paper's Table 2). */
+/** Length of a string label: five characters (the paper's Table 2). */
 export const STRING_LABEL_LENGTH = 5;
+/** Size of a string label's alphabet: each character is one of five (the paper's Table 2). */
 export const STRING_LABEL_ALPHABET = 5;
 
 function positiveInteger(config: ModelConfig, key: keyof ModelConfig): void {
@@ -183,7 +191,12 @@ export function resolveConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
 }
 
 /** Softmax groups G and choices per group C of the model's output: [1, ways] for one-hot, [5, 5] for strings. */
-export function outputGroups(config: ModelConfig): { groups: number; choices: number } {
+export function outputGroups(config: ModelConfig): {
+  /** Softmax groups G: 1 for one-hot labels, 5 (characters) for string labels. */
+  groups: number;
+  /** Choices C per group: `ways` for one-hot labels, 5 (the alphabet) for string labels. */
+  choices: number;
+} {
   return config.labels === 'one-hot'
     ? { groups: 1, choices: config.ways }
     : { groups: STRING_LABEL_LENGTH, choices: STRING_LABEL_ALPHABET };

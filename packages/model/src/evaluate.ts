@@ -13,6 +13,7 @@ export function labelEncodingFor(config: Pick<ModelConfig, 'labels' | 'ways'>): 
   return config.labels === 'one-hot' ? oneHotLabels(config.ways) : stringLabels({ length: STRING_LABEL_LENGTH, alphabet: STRING_LABEL_ALPHABET });
 }
 
+/** Options of {@link evaluateModel} and {@link evaluateNearestNeighbour}: which episodes, how many, how batched. */
 export interface EvaluationOptions {
   /** Held-out classes to draw episodes from. */
   dataset: ClassDataset;
@@ -30,7 +31,9 @@ export interface EvaluationOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What an evaluation measured over its episodes. */
 export interface EvaluationResult {
+  /** Accuracy by instance (the paper's Table 1): `accuracy.summary()` gives the 1st, 2nd, ... 10th. */
   accuracy: InstanceAccuracy;
   /** Why the wrong answers were wrong: confusions between shown classes, 2nd-instance accuracy by gap. */
   errors: ErrorBreakdown;

@@ -6,6 +6,7 @@ import { checkInputShapes } from './batch_checks';
 
 /** How the fast path runs a model's parts: each part's own fast implementation, or its step differentiated by tfjs. */
 export interface FastPathParts {
+  /** The controller's fast implementation, or its `step` differentiated by tfjs. */
   controller: FastController;
   /** null for the memoryless baselines. */
   addressing: FastAddressing | null;

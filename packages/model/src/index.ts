@@ -1,3 +1,13 @@
+/**
+ * The memory-augmented neural network of Santoro et al. (2016), composed from the `@mann` parts: the model and its
+ * memoryless baselines, training, evaluation, a nearest-neighbour baseline and checkpoints. Checkpoint files and the
+ * multi-threaded trainer, which need Node, are in `@mann/model/node`.
+ *
+ * Shapes: T = steps per episode, B = episodes in the batch, D = pixels per image, G = label groups, C = choices per
+ * group.
+ *
+ * @module @mann/model
+ */
 export { DEFAULT_CONFIG, resolveConfig, outputGroups, STRING_LABEL_LENGTH, STRING_LABEL_ALPHABET } from './config';
 export type { ModelConfig, ModelKind, ControllerFactory, ControllerSizes, AddressingFactory, AddressingSizes, CustomPart } from './config';
 export { MemoryAugmentedNetwork } from './model';

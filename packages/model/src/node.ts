@@ -1,3 +1,9 @@
+/**
+ * The Node-only part of `@mann/model`: checkpoints saved to and loaded from folders, and {@link ParallelTrainer},
+ * which trains on worker threads.
+ *
+ * @module @mann/model/node
+ */
 export { ParallelTrainer } from './parallel_trainer';
 export type { ParallelTrainerOptions } from './parallel_trainer';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * uses, so a checkpoint stores them by name and a resumed run continues exactly.
  */
 export interface Optimizer {
+  /** Which optimiser this is, as checkpoints record it. */
   readonly name: 'rmsprop' | 'adam';
   /** The step size of the next updates. */
   readonly learningRate: number;
@@ -19,27 +20,38 @@ export interface Optimizer {
    * done: the copies do not depend on them).
    */
   setState(state: Record<string, tf.Tensor>): void;
+  /** Frees the state tensors. */
   dispose(): void;
 }
 
+/** Options of {@link RmsProp}; the defaults are the paper's. */
 export interface RmsPropOptions {
+  /** Step size, a positive number (the paper's: 1e-4). */
   learningRate: number;
   /** Discount of the running mean of squared gradients (the paper's setting: 0.95). */
   decay?: number;
+  /** Discount of the running update, the momentum (default 0.9). */
   momentum?: number;
+  /** Added to the mean of squared gradients under the square root, against division by zero (default 1e-8). */
   epsilon?: number;
 }
 
+/** Options of {@link Adam}; the defaults are Kingma & Ba's. */
 export interface AdamOptions {
+  /** Step size, a positive number. */
   learningRate: number;
+  /** Discount of the running mean of gradients (default 0.9). */
   beta1?: number;
+  /** Discount of the running mean of squared gradients (default 0.999). */
   beta2?: number;
+  /** Added to the root of the squared-gradient mean, against division by zero (default 1e-8). */
   epsilon?: number;
 }
 
 abstract class SlotOptimizer implements Optimizer {
   abstract readonly name: 'rmsprop' | 'adam';
   abstract readonly options: { learningRate: number };
+  /** The state tensors by name (e.g. `output/kernel/rms`), created on first use. */
   protected slots = new Map<string, tf.Variable>();
 
   get learningRate(): number {
@@ -75,6 +87,7 @@ abstract class SlotOptimizer implements Optimizer {
     for (const [name, value] of Object.entries(state)) this.slots.set(name, tf.variable(value, false));
   }
 
+  /** Frees the state tensors. */
   dispose(): void {
     for (const slot of this.slots.values()) slot.dispose();
     this.slots.clear();
@@ -86,7 +99,9 @@ abstract class SlotOptimizer implements Optimizer {
  * v -= mom. The paper's optimiser (lr 1e-4, decay 0.95, momentum 0.9).
  */
 export class RmsProp extends SlotOptimizer {
+  /** `'rmsprop'`. */
   readonly name = 'rmsprop' as const;
+  /** The options with their defaults filled in; `learningRate` follows `setLearningRate`. */
   readonly options: Required<RmsPropOptions>;
 
   constructor(options: RmsPropOptions) {
@@ -95,6 +110,7 @@ export class RmsProp extends SlotOptimizer {
     validateRate(this.options.learningRate);
   }
 
+  /** Applies one RMSProp update to `variables` from `gradients` (same keys). */
   apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void {
     const { learningRate, decay, momentum, epsilon } = this.options;
     for (const name of Object.keys(gradients).sort()) {
@@ -115,7 +131,9 @@ export class RmsProp extends SlotOptimizer {
 
 /** Adam (Kingma & Ba 2015) with bias correction. */
 export class Adam extends SlotOptimizer {
+  /** `'adam'`. */
   readonly name = 'adam' as const;
+  /** The options with their defaults filled in; `learningRate` follows `setLearningRate`. */
   readonly options: Required<AdamOptions>;
 
   constructor(options: AdamOptions) {
@@ -124,6 +142,7 @@ export class Adam extends SlotOptimizer {
     validateRate(this.options.learningRate);
   }
 
+  /** Applies one Adam update to `variables` from `gradients` (same keys). */
   apply(variables: Readonly<Record<string, tf.Variable>>, gradients: Record<string, tf.Tensor>): void {
     const { learningRate, beta1, beta2, epsilon } = this.options;
     const step = this.slot('step', []);
@@ -153,6 +172,7 @@ function validateRate(learningRate: number): void {
   }
 }
 
+/** The optimisers {@link createOptimizer} builds by name. */
 export type OptimizerName = 'rmsprop' | 'adam';
 
 /** An optimiser by name with the given learning rate and its defaults. */
@@ -166,7 +186,15 @@ export function createOptimizer(name: OptimizerName, learningRate: number): Opti
  * Scales gradients so that their global L2 norm is at most `maxNorm` (Pascanu et al. 2013). Returns the new
  * gradients and the norm before clipping.
  */
-export function clipByGlobalNorm(gradients: Record<string, tf.Tensor>, maxNorm: number): { gradients: Record<string, tf.Tensor>; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  gradients: Record<string, tf.Tensor>,
+  maxNorm: number,
+): {
+  /** The scaled gradients, by the same names. */
+  gradients: Record<string, tf.Tensor>;
+  /** The global norm before clipping. */
+  norm: tf.Scalar;
+} {
   return tf.tidy(() => {
     const names = Object.keys(gradients).sort();
     const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradients[n]))))) as tf.Scalar;

@@ -12,6 +12,7 @@ import { sliceEpisodes, splitEpisodes } from './shard_episodes';
 import { checkEpisodeBatch } from './batch_checks';
 import { Trainer, checkpointOptions, type StepReport, type TrainerOptions } from './trainer';
 
+/** Options of a {@link ParallelTrainer}: a {@link Trainer}'s, plus its worker threads. */
 export interface ParallelTrainerOptions extends TrainerOptions {
   /** Worker threads, each with its own tfjs and a copy of the model (default 2). */
   workers?: number;
@@ -83,6 +84,7 @@ export class ParallelTrainer extends Trainer {
   readonly workers: number;
   /** The workers' backend. */
   readonly backend: BackendName;
+  /** How long a step (or the workers' start-up) may take before the trainer gives up, in milliseconds. */
   readonly timeoutMs: number;
   /** Milliseconds spent in the last step publishing the weights and combining the gradients (main thread). */
   lastOverheadMs = 0;

@@ -47,7 +47,7 @@ export class DivergenceError extends Error {}
  * `tf.tidy`, so that `tf.memory().numTensors` stays flat from step to step.
  */
 export class Trainer {
-  /** The model being trained (the caller's: {@link Trainer.dispose} leaves it alone). */
+  /** The model being trained (the caller's: `dispose()` leaves it alone). */
   readonly model: MemoryAugmentedNetwork;
   /** The optimiser that updates the model's variables; its state is the trainer's. */
   readonly optimizer: Optimizer;

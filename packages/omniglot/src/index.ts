@@ -1,3 +1,10 @@
+/**
+ * The Omniglot handwritten characters (Lake et al. 2015), read straight from the authors' zips, in Node and in
+ * browsers: decoded, resized, split into training and test characters, and augmented. Finding, downloading and
+ * caching the zips, which needs Node, is in `@mann/omniglot/node`.
+ *
+ * @module @mann/omniglot
+ */
 export type { OmniglotCharacter, OmniglotSet, OmniglotSplit } from './types';
 export { DEFAULT_IMAGE_SIZE, OFFICIAL_COUNTS, OMNIGLOT_SOURCE_SIZE } from './types';
 export { readOmniglotZip } from './read_omniglot_zip';

@@ -1,3 +1,9 @@
+/**
+ * The Node-only part of `@mann/omniglot`: finding, downloading and loading the two archives, with a cache of the
+ * decoded drawings.
+ *
+ * @module @mann/omniglot/node
+ */
 export { omniglotDir, defaultCacheDir, ARCHIVE_NAMES } from './node/omniglot_dir';
 export { incompleteSetWarnings, loadOmniglot } from './node/load_omniglot';
 export type { LoadOmniglotOptions } from './node/load_omniglot';

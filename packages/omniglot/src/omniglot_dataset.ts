@@ -19,6 +19,7 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, byte) => byte / 255)
 export class OmniglotDataset implements ClassDataset {
   readonly numClasses: number;
   readonly sampleShape: readonly number[];
+  /** The characters, class `c` being `characters[c]`. */
   readonly characters: readonly OmniglotCharacter[];
   private readonly pixelsPerImage: number;
 

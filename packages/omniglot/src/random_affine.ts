@@ -1,6 +1,7 @@
 import type { ClassDataset } from '@mann/episodes';
 import { squareSide } from './square_side';
 
+/** Options of {@link withRandomAffine}: how far each drawing may be rotated and shifted. */
 export interface RandomAffineOptions {
   /** Largest rotation either way, in degrees (default 10). */
   maxRotationDegrees?: number;

@@ -5,6 +5,7 @@ import { DEFAULT_IMAGE_SIZE, OFFICIAL_COUNTS, OMNIGLOT_SOURCE_SIZE } from './typ
 import type { OmniglotCharacter, OmniglotSet } from './types';
 import { isIgnoredEntry, parseEntryPath } from './zip_layout';
 
+/** Options of {@link readOmniglotZip}. */
 export interface ReadOmniglotZipOptions {
   /** Side of the stored images (default 20, the paper's). */
   imageSize?: number;

@@ -28,6 +28,7 @@ export function officialSplit(background: OmniglotSet, evaluation: OmniglotSet):
   return { train: [...background.characters], test: [...evaluation.characters] };
 }
 
+/** Options of {@link paperSplit}. */
 export interface PaperSplitOptions {
   /** Seed of the shuffle (default 0). */
   seed?: number;

@@ -27,12 +27,15 @@ export interface OmniglotSet {
   readonly source: string;
   /** Side of every stored image, in pixels. */
   readonly imageSize: number;
+  /** Every character of the archive, sorted by alphabet, then character. */
   readonly characters: readonly OmniglotCharacter[];
 }
 
 /** Training and test characters: build datasets with `new OmniglotDataset(split.train)`. */
 export interface OmniglotSplit {
+  /** The characters to train on. */
   readonly train: OmniglotCharacter[];
+  /** The held-out characters, to test on. */
   readonly test: OmniglotCharacter[];
 }
 
@@ -43,7 +46,17 @@ export const OMNIGLOT_SOURCE_SIZE = 105;
 export const DEFAULT_IMAGE_SIZE = 20;
 
 /** What the two official archives contain; a reader refuses anything short of it. */
-export const OFFICIAL_COUNTS: Readonly<Record<'background' | 'evaluation', { characters: number; drawers: number }>> = {
+export const OFFICIAL_COUNTS: Readonly<
+  Record<
+    'background' | 'evaluation',
+    {
+      /** Characters (classes) in the archive. */
+      characters: number;
+      /** Drawings of each character: one per drawer. */
+      drawers: number;
+    }
+  >
+> = {
   background: { characters: 964, drawers: 20 },
   evaluation: { characters: 659, drawers: 20 },
 };

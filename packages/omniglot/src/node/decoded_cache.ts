@@ -19,6 +19,7 @@ import { writeFileAtomic } from './atomic_write';
  * A file that fails any check (magic, version, length, checksum, key) is ignored and rebuilt, never trusted.
  */
 const MAGIC = 'MANNOMNI';
+/** Version of the decoded-Omniglot cache format; a cache file of another version is rebuilt. */
 export const CACHE_VERSION = 1;
 const FIXED_BYTES = 8 + 4 + 4 + 32;
 
@@ -31,6 +32,7 @@ interface CacheHeader extends CacheKey {
   sets: { source: string; characters: [string, string, string, number[]][] }[];
 }
 
+/** The decoded-set cache file for `imageSize` pixel images in `cacheDir`: `omniglot-<imageSize>px.bin`. */
 export function cacheFilePath(cacheDir: string, imageSize: number): string {
   return join(cacheDir, `omniglot-${imageSize}px.bin`);
 }

@@ -6,6 +6,7 @@ import { ARCHIVE_NAMES, omniglotDir } from './omniglot_dir';
 /** Where the authors publish the zips: raw files of the python/ folder of github.com/brendenlake/omniglot. */
 export const OMNIGLOT_BASE_URL = 'https://raw.githubusercontent.com/brendenlake/omniglot/master/python';
 
+/** Options of {@link downloadOmniglot}. */
 export interface DownloadOmniglotOptions {
   /** Base URL holding the two zips (default `OMNIGLOT_BASE_URL`). */
   baseUrl?: string;

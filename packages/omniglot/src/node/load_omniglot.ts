@@ -6,6 +6,7 @@ import type { OmniglotSet } from '../types';
 import { cacheFilePath, readDecodedCache, sha256Hex, writeDecodedCache } from './decoded_cache';
 import { ARCHIVE_NAMES, defaultCacheDir, omniglotDir } from './omniglot_dir';
 
+/** Options of {@link loadOmniglot}. */
 export interface LoadOmniglotOptions {
   /** Folder holding the two zips (default `omniglotDir()`: `$OMNIGLOT_DIR` or the per-user cache). */
   dir?: string;
@@ -62,7 +63,12 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function loadOmniglot(
   options: LoadOmniglotOptions = {},
-): Promise<{ background: OmniglotSet; evaluation: OmniglotSet }> {
+): Promise<{
+  /** The background set (964 characters in the full set): the authors' training alphabets. */
+  background: OmniglotSet;
+  /** The evaluation set (659 characters in the full set): the authors' held-out alphabets. */
+  evaluation: OmniglotSet;
+}> {
   const { imageSize = DEFAULT_IMAGE_SIZE, cache = true, onProgress = () => {}, onWarning = console.warn } = options;
   const warned = (sets: { background: OmniglotSet; evaluation: OmniglotSet }) => {
     for (const warning of incompleteSetWarnings(sets)) onWarning(warning);

@@ -29,4 +29,9 @@ export function defaultCacheDir(): string {
 }
 
 /** The two archives every loader needs. */
-export const ARCHIVE_NAMES = { background: 'images_background.zip', evaluation: 'images_evaluation.zip' } as const;
+export const ARCHIVE_NAMES = {
+  /** The background set's zip: the authors' training alphabets. */
+  background: 'images_background.zip',
+  /** The evaluation set's zip: the authors' held-out alphabets. */
+  evaluation: 'images_evaluation.zip',
+} as const;
