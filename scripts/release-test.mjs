@@ -638,6 +638,20 @@ async function testPackage(pkg, manager) {
       const codes = [...new Set(outside.map((e) => /TS\d+/.exec(e)?.[0]).filter(Boolean))].join(', ');
       record(pkg.name, manager, 'tsc', 'FAIL', `types of ${entries.join(', ')} (import and require)`, `${outside.length} error(s) (${codes}), first: ${outside[0].trim()}`);
     }
+    // The same entry points under TypeScript's older `moduleResolution: node` (node10), which ignores "exports":
+    // subpaths such as @mann/backend/testing resolve there only through each package's "typesVersions".
+    writeFileSync(join(app, 'entries-node10.ts'), entries.map((e, i) => `import * as entry${i} from '${e}';\nvoid entry${i};\n`).join(''));
+    writeFileSync(
+      join(app, 'tsconfig.node10.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'commonjs', moduleResolution: 'node', skipLibCheck: true, typeRoots: ['./node_modules/@types', './.types'] },
+        files: ['entries-node10.ts'],
+      }),
+    );
+    const node10 = await run(process.execPath, [tscBin, '-p', 'tsconfig.node10.json', '--pretty', 'false'], { cwd: app, env: blockEnv });
+    const node10Errors = `${node10.stdout}\n${node10.stderr}`.split('\n').filter((line) => /error TS\d+/.test(line));
+    if (node10.code === 0) record(pkg.name, manager, 'tsc', 'ok', 'entry points (moduleResolution node)');
+    else record(pkg.name, manager, 'tsc', 'FAIL', `types of ${entries.join(', ')} under moduleResolution node`, `${node10Errors[0]?.trim() ?? firstErrorLine(`${node10.stdout}\n${node10.stderr}`, node10.code)}`);
     for (const block of runnable) {
       const because = (keyword) => `${keyword} ${block.directives.get(keyword)}`.trim();
       if (block.directives.has('skip')) {
