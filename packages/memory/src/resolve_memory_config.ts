@@ -27,7 +27,8 @@ export function resolveMemoryConfig(config: MemoryConfig): Required<MemoryConfig
     throw new Error(`memory width must be a positive integer, got ${String(width)}`);
   }
   const initialValue = config.initialValue ?? DEFAULT_INITIAL_VALUE;
-  if (typeof initialValue !== 'number' || !Number.isFinite(initialValue)) {
+  // Number.isFinite does not coerce: it is false for a string or any other non-number, not only NaN and Infinity.
+  if (!Number.isFinite(initialValue)) {
     throw new Error(`memory initialValue must be a finite number, got ${String(initialValue)}`);
   }
   return { slots, width, initialValue };
