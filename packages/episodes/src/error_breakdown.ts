@@ -95,7 +95,9 @@ export class ErrorBreakdown {
         }
         const right = matches(cell, cell);
         if (!right) {
-          if (answeredLabel !== undefined && answeredLabel !== label) this.confused += 1;
+          // A wrong answer cannot match this step's own label (the same targets would make it right), so a shown
+          // label it matches is another class's.
+          if (answeredLabel !== undefined) this.confused += 1;
           else this.other += 1;
         }
         if (batch.instances[cell] === 2) {
@@ -111,8 +113,9 @@ export class ErrorBreakdown {
   /** The counts so far (see {@link ErrorBreakdownSummary}). */
   summary(): ErrorBreakdownSummary {
     const secondInstanceByGap: ErrorBreakdownSummary['secondInstanceByGap'] = [];
+    // forEach skips the holes of the sparse array: the buckets no step fell in.
     this.gapSteps.forEach((steps, bucket) => {
-      if (steps) secondInstanceByGap.push({ gap: bucket * this.gapBucket + 1, steps, accuracy: this.gapRight[bucket] / steps });
+      secondInstanceByGap.push({ gap: bucket * this.gapBucket + 1, steps, accuracy: this.gapRight[bucket] / steps });
     });
     return {
       steps: this.stepCount,

@@ -77,13 +77,13 @@ export class InstanceAccuracy {
         this.stepCount += 1;
         if (correct) this.correctCount += 1;
       }
-      for (let k = 0; k < shown.length; k++) {
-        if (!shown[k]) continue;
-        const fraction = right[k] / shown[k];
+      // forEach skips the holes: an instance this episode skipped (only in a hand-made batch) is not counted.
+      shown.forEach((count, k) => {
+        const fraction = right[k] / count;
         this.reached[k] = (this.reached[k] ?? 0) + 1;
         this.sum[k] = (this.sum[k] ?? 0) + fraction;
         this.sumOfSquares[k] = (this.sumOfSquares[k] ?? 0) + fraction * fraction;
-      }
+      });
       this.episodeCount += 1;
     }
     return this;
@@ -123,7 +123,7 @@ export class InstanceAccuracy {
 
   /** Fraction of all steps predicted right, over every episode and instance (NaN before any step). */
   overall(): number {
-    return this.stepCount === 0 ? Number.NaN : this.correctCount / this.stepCount;
+    return this.correctCount / this.stepCount; // 0 / 0 = NaN before any step
   }
 
   /** A JSON-safe copy of the accumulated state. */
@@ -138,16 +138,13 @@ export class InstanceAccuracy {
     };
   }
 
-  /** Rebuilds an accumulator saved with `toJSON`. */
+  /**
+   * Rebuilds an accumulator saved with `toJSON`. Throws, naming the first bad field, unless the counts are
+   * non-negative integers and the three per-instance lists are equally long arrays of finite numbers (episode
+   * counts among them non-negative integers).
+   */
   static fromJSON(json: InstanceAccuracyJSON): InstanceAccuracy {
-    const counts = [json?.episodes, json?.steps, json?.correct];
-    const lists = [json?.instances?.episodes, json?.instances?.sum, json?.instances?.sumOfSquares];
-    if (
-      !counts.every((count) => Number.isInteger(count) && count >= 0) ||
-      !lists.every((list) => Array.isArray(list) && list.length === lists[0]!.length && list.every(Number.isFinite))
-    ) {
-      throw new Error('InstanceAccuracy.fromJSON: expected the object written by InstanceAccuracy.toJSON()');
-    }
+    checkJSON(json);
     const accuracy = new InstanceAccuracy();
     accuracy.episodeCount = json.episodes;
     accuracy.stepCount = json.steps;
@@ -156,5 +153,37 @@ export class InstanceAccuracy {
     accuracy.sum = [...json.instances.sum];
     accuracy.sumOfSquares = [...json.instances.sumOfSquares];
     return accuracy;
+  }
+}
+
+/** Throws unless `json` has the shape and ranges of what `InstanceAccuracy.toJSON` writes. */
+function checkJSON(json: InstanceAccuracyJSON): void {
+  const fail = (problem: string): never => {
+    throw new Error(`InstanceAccuracy.fromJSON: ${problem}`);
+  };
+  if (typeof json !== 'object' || json === null || typeof json.instances !== 'object' || json.instances === null) {
+    fail('expected the object written by InstanceAccuracy.toJSON()');
+  }
+  const isCount = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0;
+  for (const name of ['episodes', 'steps', 'correct'] as const) {
+    if (!isCount(json[name])) fail(`${name} must be a non-negative integer, got ${json[name]}`);
+  }
+  const names = ['episodes', 'sum', 'sumOfSquares'] as const;
+  for (const name of names) {
+    const list: unknown = json.instances[name];
+    if (!Array.isArray(list)) fail(`instances.${name} must be an array, got ${list}`);
+  }
+  const length = json.instances.episodes.length;
+  for (const name of names) {
+    const list = json.instances[name];
+    if (list.length !== length) {
+      fail(`instances.${name} has ${list.length} entries but instances.episodes has ${length}; they must match`);
+    }
+    list.forEach((value, k) => {
+      const isCounts = name === 'episodes';
+      if (isCounts ? !isCount(value) : !Number.isFinite(value)) {
+        fail(`instances.${name}[${k}] must be ${isCounts ? 'a non-negative integer' : 'a finite number'}, got ${value}`);
+      }
+    });
   }
 }

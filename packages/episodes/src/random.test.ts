@@ -37,6 +37,10 @@ describe('createRandom', () => {
   it('rejects bad seeds and bad n', () => {
     expect(() => createRandom(0.5)).toThrow('createRandom: seed must be an integer, got 0.5');
     expect(() => createRandom(0).int(0)).toThrow('Random.int: n must be an integer in [1, 2^32], got 0');
+    expect(() => createRandom(0).int(2 ** 32 + 1)).toThrow('Random.int: n must be an integer in [1, 2^32], got 4294967297');
+    expect(() => createRandom(0).int(2.5)).toThrow('Random.int: n must be an integer in [1, 2^32], got 2.5');
+    // The ends of the range: int(1) is always 0, int(2^32) is the raw uint32 (seed 0's first is 3184218849).
+    expect([createRandom(0).int(1), createRandom(0).int(2 ** 32)]).toEqual([0, 3184218849]);
   });
 
   it('shuffles arrays and Int32Arrays in place into permutations', () => {
@@ -52,6 +56,16 @@ describe('createRandom', () => {
     expect(array).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('shuffles with one draw per element but the first', () => {
+    for (const length of [0, 1, 2, 5]) {
+      const random = createRandom(12);
+      random.shuffle(Array.from({ length }, (_, i) => i));
+      const reference = createRandom(12);
+      for (let i = 1; i < length; i++) reference.next();
+      expect(random.next()).toBe(reference.next());
+    }
+  });
+
   it('restores a saved state and continues identically (through JSON too)', () => {
     const random = createRandom(11);
     random.next();
@@ -60,6 +74,15 @@ describe('createRandom', () => {
     const restored = restoreRandom(saved);
     expect([restored.next(), restored.int(100), restored.next()]).toEqual(expected);
     expect(() => restoreRandom([1, 2, 3])).toThrow('restoreRandom: state must be the 4 uint32 words');
+  });
+
+  it('refuses states that are not 4 uint32 words, and accepts both ends of the range', () => {
+    for (const state of [[1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, -1], [1, 2, 2 ** 32, 4], [1.5, 2, 3, 4], 'abcd']) {
+      expect(() => restoreRandom(state as number[])).toThrow(
+        `restoreRandom: state must be the 4 uint32 words from Random.state(), got ${JSON.stringify(state)}`,
+      );
+    }
+    expect(restoreRandom([0, 2 ** 32 - 1, 0, 2 ** 32 - 1]).state()).toEqual([0, 2 ** 32 - 1, 0, 2 ** 32 - 1]);
   });
 });
 
@@ -80,7 +103,24 @@ describe('pickDistinct', () => {
     for (const count of counts) expect(Math.abs(count - 1000)).toBeLessThan(150);
   });
 
-  it('refuses to pick more than the population', () => {
-    expect(() => pickDistinct(3, 4, createRandom(0))).toThrow('cannot pick 4 distinct values from a population of 3');
+  it('refuses to pick more than the population, and bad sizes', () => {
+    expect(() => pickDistinct(3, 4, createRandom(0))).toThrow(
+      'pickDistinct: cannot pick 4 distinct values from a population of 3',
+    );
+    for (const [population, count] of [[-1, 0], [2.5, 1], [3, -1], [3, 1.5]]) {
+      expect(() => pickDistinct(population, count, createRandom(0))).toThrow(
+        `pickDistinct: population and count must be non-negative integers, got ${population}, ${count}`,
+      );
+    }
+    expect([...pickDistinct(0, 0, createRandom(0))]).toEqual([]);
+    expect([...pickDistinct(3, 0, createRandom(0))]).toEqual([]);
+  });
+
+  it('pins the picks of seed 0 (the first steps of a Fisher-Yates shuffle)', () => {
+    // Seed 0's first draws are 0.741 0.509 0.154 (createRandom test above): j = 0 + floor(0.741 * 6) = 4,
+    // 1 + floor(0.509 * 5) = 3, 2 + floor(0.154 * 4) = 2.
+    expect([...pickDistinct(6, 3, createRandom(0))]).toEqual([4, 3, 2]);
+    // Of 2: j = floor(0.741 * 2) = 1 picks 1 and moves 0 to position 1; then j = 1 + floor(0.509 * 1) = 1 picks that 0.
+    expect([...pickDistinct(2, 2, createRandom(0))]).toEqual([1, 0]);
   });
 });

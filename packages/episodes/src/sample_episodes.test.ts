@@ -163,6 +163,60 @@ describe('sampleEpisodes', () => {
     expect([...batch.classes].every((c) => allowed.includes(c))).toBe(true);
   });
 
+  it('pins the episodes of seed 0: classes, sample order, labels, instances and augmentation draws', () => {
+    const batch = sampleEpisodes(taggedDataset(6, 4), {
+      ways: 3, shots: 2, batchSize: 2, labels: oneHotLabels(3), random: createRandom(0),
+    });
+    // Episode 0 by hand from createRandom(0)'s first draws, 0.741 0.509 0.154 0.429 0.421 0.594 0.493 0.835 0.533
+    // 0.134 0.666 0.902 0.256 0.703 0.285 0.368 0.851 0.714 0.897 0.180 0.101 0.462 0.662 (int(n) = floor(draw * n)):
+    //   classes: pickDistinct(6, 3) -> 4, then 1 + 2 = 3, then 2 + 0 = 2            -> slots [4, 3, 2]
+    //   samples: class 4 -> 1, 2; class 3 -> 2, 0; class 2 -> 3, 2 (pickDistinct(4, 2) each)
+    //   shuffle of the 6 steps (i = 5..1: j = 0, 3, 3, 0, 1): 3/2 4/2 2/2 2/3 3/0 4/1 (class/sample)
+    //   labels: pickDistinct(3, 3) -> 0, 1, 2 for slots 4, 3, 2 (the last draw is int(1))
+    //   augmentation: one draw per step in step order, 0.714 0.897 0.180 0.101 0.462 0.662
+    // Episode 1 continues the same stream.
+    const column = (values: ArrayLike<number>, b: number, width = 1) =>
+      Array.from({ length: 6 }, (_, t) => Array.from({ length: width }, (_, i) => values[(t * 2 + b) * width + i]));
+    const readsOf = (b: number) => column(batch.inputs, b, 3).map(([c, s, u]) => [c, s, Math.floor(u * 1000)]);
+    expect([...batch.classes]).toEqual([4, 3, 2, 1, 4, 0]);
+    expect(readsOf(0)).toEqual([[3, 2, 713], [4, 2, 896], [2, 2, 179], [2, 3, 101], [3, 0, 461], [4, 1, 662]]);
+    expect(readsOf(1)).toEqual([[1, 0, 270], [0, 3, 21], [4, 2, 972], [1, 1, 606], [4, 1, 668], [0, 0, 559]]);
+    expect(column(batch.labels, 0).flat()).toEqual([1, 0, 2, 2, 1, 0]);
+    expect(column(batch.labels, 1).flat()).toEqual([1, 0, 2, 1, 2, 0]);
+    expect([...batch.instances]).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+    expect([...batch.targets]).toEqual([...batch.labels]);
+  });
+
+  it('refuses class indices in `classes` that are out of range, negative or fractional', () => {
+    const random = createRandom(0);
+    const labels = oneHotLabels(2);
+    const options = { ways: 2, shots: 1, batchSize: 1, labels, random };
+    for (const bad of [30, 31, -1, 1.5, Number.NaN]) {
+      expect(() => sampleEpisodes(taggedDataset(30, 2), { ...options, classes: [0, bad, 2] })).toThrow(
+        `sampleEpisodes: classes must be indices in [0, 30) of the dataset, got ${bad}`,
+      );
+    }
+    // The ends of the range are classes.
+    const batch = sampleEpisodes(taggedDataset(30, 2), { ...options, classes: [29, 0] });
+    expect([...batch.classes].sort((x, y) => x - y)).toEqual([0, 29]);
+  });
+
+  it('never asks the encoding to write y_{t-1} past the end of previousLabels', () => {
+    // An encoding that refuses writes outside `out`: the last step's label has no next step to be fed to.
+    const oneHot = oneHotLabels(5);
+    const strict: LabelEncoding = {
+      ...oneHot,
+      encode(label, out, offset) {
+        if (offset < 0 || offset + oneHot.size > out.length) throw new Error(`encode past the end: offset ${offset}`);
+        oneHot.encode(label, out, offset);
+      },
+    };
+    const batch = sample(10, strict);
+    expect(batch.previousLabels.length).toBe(50 * 4 * 5);
+    // The last row of y_{t-1} is the one-hot of step 48's label.
+    expect([...batch.previousLabels.subarray(49 * 4 * 5, 49 * 4 * 5 + 5)].indexOf(1)).toBe(batch.labels[48 * 4]);
+  });
+
   it('explains impossible configurations', () => {
     const random = createRandom(0);
     const labels = oneHotLabels(5);
@@ -174,7 +228,10 @@ describe('sampleEpisodes', () => {
     ).toThrow('sampleEpisodes: cannot pick 5 distinct classes (ways) from the 3 classes given');
     expect(() =>
       sampleEpisodes(taggedDataset(10, (c) => (c === 6 ? 3 : 10)), { ways: 5, shots: 4, batchSize: 1, labels, random }),
-    ).toThrow('sampleEpisodes: class 6 has 3 samples, fewer than shots = 4');
+    ).toThrow(
+      "sampleEpisodes: class 6 has 3 samples, fewer than shots = 4; lower shots or restrict 'classes' to classes " +
+        'with at least 4 samples',
+    );
     expect(() =>
       sampleEpisodes(taggedDataset(10, 10), { ways: 5, shots: 1, batchSize: 1, labels, random, classes: [1, 1, 2, 3, 4] }),
     ).toThrow('sampleEpisodes: classes lists class 1 twice');

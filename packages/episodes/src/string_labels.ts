@@ -33,7 +33,8 @@ export function stringLabels({ length = 5, alphabet = 5 }: StringLabelsOptions =
     throw new Error(`stringLabels: alphabet must be an integer >= 2, got ${alphabet}`);
   }
   const count = alphabet ** length;
-  if (count > 2 ** 31 - 1) {
+  // Ids run from 0 to count - 1, and an Int32Array holds up to 2^31 - 1.
+  if (count > 2 ** 31) {
     throw new Error(
       `stringLabels: ${alphabet}^${length} = ${count} labels do not fit the Int32Array label ids; use shorter strings`,
     );

@@ -16,3 +16,43 @@ export function tinyBatch(groups = 1): EpisodeBatch {
     targets, labels, instances, classes: Int32Array.from([0, 1, 0, 1]),
   };
 }
+
+/**
+ * A one-hot batch built from each episode's label sequence (one array per episode, all of length T), time-major
+ * (cell t * B + b), with each step's instance counted from the sequence. `ways` (default 1 + the largest label)
+ * sets the choices.
+ */
+export function batchOf(episodes: number[][], ways = 1 + Math.max(...episodes.flat())): EpisodeBatch {
+  const batchSize = episodes.length;
+  const steps = episodes[0].length;
+  const labels = new Int32Array(steps * batchSize);
+  const instances = new Int32Array(steps * batchSize);
+  episodes.forEach((sequence, b) => {
+    const seen = new Map<number, number>();
+    sequence.forEach((label, t) => {
+      seen.set(label, (seen.get(label) ?? 0) + 1);
+      labels[t * batchSize + b] = label;
+      instances[t * batchSize + b] = seen.get(label)!;
+    });
+  });
+  return {
+    steps, batchSize, ways, sampleSize: 1, groups: 1, choices: ways,
+    inputs: new Float32Array(steps * batchSize), previousLabels: new Float32Array(steps * batchSize * ways),
+    targets: Int32Array.from(labels), labels, instances, classes: new Int32Array(batchSize * ways),
+  };
+}
+
+/**
+ * Predictions for a `batchOf` batch: episode b's step t is answered with its label where `right[b][t]` is 1,
+ * and with the next label (mod ways) where it is 0.
+ */
+export function answersFor(batch: EpisodeBatch, right: number[][]): Int32Array {
+  const predictions = new Int32Array(batch.steps * batch.batchSize);
+  right.forEach((sequence, b) => {
+    sequence.forEach((isRight, t) => {
+      const label = batch.labels[t * batch.batchSize + b];
+      predictions[t * batch.batchSize + b] = isRight ? label : (label + 1) % batch.ways;
+    });
+  });
+  return predictions;
+}

@@ -24,6 +24,9 @@ describe('episode transforms', () => {
     expect(() => nWays(7)({ classes: [], steps: [] }, context)).toThrow(
       'nWays: cannot pick 7 distinct classes (ways) from a dataset of 6 classes',
     );
+    expect(() => nWays(3, [4, 5])({ classes: [], steps: [] }, context)).toThrow(
+      'nWays: cannot pick 3 distinct classes (ways) from a pool of 2 classes',
+    );
   });
 
   it('kShots lists K distinct samples per slot, grouped by slot', () => {
