@@ -66,6 +66,23 @@ describe('feedForwardStep', () => {
       'feedForwardStep: activation must be one of tanh, relu, got sigmoid.',
     );
   });
+
+  it('says what it got for a missing or wrong-rank input, layers or kernel', () => {
+    const x = tf.zeros([2, 3]) as tf.Tensor2D;
+    const good = { kernel: tf.zeros([3, 4]) as tf.Tensor2D, bias: tf.zeros([4]) as tf.Tensor1D };
+    expect(() => feedForwardStep(null as never, [good], 'tanh')).toThrow('feedForwardStep: input must be rank 2, [batch, width], got shape null.');
+    expect(() => feedForwardStep(tf.zeros([3]) as never, [good], 'tanh')).toThrow(
+      'feedForwardStep: input must be rank 2, [batch, width], got shape [3].',
+    );
+    expect(() => feedForwardStep(x, null as never, 'tanh')).toThrow('feedForwardStep: layers must be a non-empty array of { kernel, bias }.');
+    expect(() => feedForwardStep(x, [{ kernel: undefined as never, bias: good.bias }], 'tanh')).toThrow(
+      'feedForwardStep: layers[0].kernel has shape undefined but must be [3, outWidth] to take a [batch, 3] input.',
+    );
+    // First axis right, but rank 1.
+    expect(() => feedForwardStep(x, [{ kernel: tf.zeros([3]) as never, bias: good.bias }], 'tanh')).toThrow(
+      'feedForwardStep: layers[0].kernel has shape [3] but must be [3, outWidth] to take a [batch, 3] input.',
+    );
+  });
 });
 
 describe('feedForward', () => {
@@ -127,6 +144,10 @@ describe('feedForward', () => {
     controller.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => controller.step(tf.zeros([1, 3]) as tf.Tensor2D, {})).toThrow('feed-forward.step: the controller has been disposed.');
+    expect(() => controller.initialState(1)).toThrow('feed-forward.initialState: the controller has been disposed.');
+    const afterwards = tf.memory().numTensors;
+    controller.dispose(); // a second dispose is a no-op
+    expect(tf.memory().numTensors).toBe(afterwards);
   });
 
   it('rejects bad configurations and inputs', () => {
@@ -136,7 +157,12 @@ describe('feedForward', () => {
     expect(() => feedForward({ inputSize: 3, activation: 'sigmoid' as never })).toThrow(
       'feedForward: activation must be one of tanh, relu, got sigmoid.',
     );
+    expect(() => feedForward(null as never)).toThrow('feedForward: options must be an object like { inputSize: 305 }, got null.');
+    expect(() => feedForward(305 as never)).toThrow('feedForward: options must be an object like { inputSize: 305 }, got 305.');
+    expect(() => feedForward({ inputSize: 3, seed: 0.5 })).toThrow('feedForward: seed must be an integer, got 0.5.');
     const controller = feedForward({ inputSize: 305, units: 2 });
+    expect(() => controller.initialState(0)).toThrow('feed-forward.initialState: batchSize must be a positive integer, got 0.');
+    expect(() => controller.step(null as never, {})).toThrow('feed-forward.step: input must be a tf.Tensor of shape [batch, 305], got null.');
     expect(() => controller.step(tf.zeros([16, 300]) as tf.Tensor2D, {})).toThrow(
       'feed-forward.step: input has shape [16,300] but the controller was built for inputSize 305',
     );

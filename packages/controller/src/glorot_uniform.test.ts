@@ -44,6 +44,17 @@ describe('glorotUniform', () => {
     expect(() => glorotUniform([2, 3, 4], 0)).toThrow('glorotUniform: shape must be [fanIn, fanOut] or [size], got [2,3,4].');
     expect(() => glorotUniform([2, 0], 0)).toThrow('glorotUniform: shape[1] must be a positive integer, got 0.');
     expect(() => glorotUniform([2, 2], Number.NaN)).toThrow('glorotUniform: seed must be an integer, got NaN.');
+    expect(() => glorotUniform([], 0)).toThrow('glorotUniform: shape must be [fanIn, fanOut] or [size], got [].');
+    expect(() => glorotUniform('6' as never, 0)).toThrow('glorotUniform: shape must be [fanIn, fanOut] or [size], got 6.');
+    expect(() => glorotUniform([1.5, 2], 0)).toThrow('glorotUniform: shape[0] must be a positive integer, got 1.5.');
+  });
+
+  it('pins the first values: limit * (2 u - 1) for the draws u of seededRandom(seed)', () => {
+    // seededRandom(0) draws 0.26642920868471265, 0.0003297457005828619, 0.2232720274478197 (see below).
+    // [2, 1]: limit = sqrt(6 / 3) = 1.4142136 -> [1.4142136 * -0.4671416, 1.4142136 * -0.9993405] = [-0.6606380, -1.4132809]
+    expect(maxAbsDifference(glorotUniform([2, 1], 0), [-0.6606380, -1.4132809])).toBeLessThan(1e-6);
+    // A vector [3] has fanIn = fanOut = 3: limit = sqrt(6 / 6) = 1 -> [-0.4671416, -0.9993405, -0.5534559]
+    expect(maxAbsDifference(glorotUniform([3], 0), [-0.4671416, -0.9993405, -0.5534559])).toBeLessThan(1e-6);
   });
 });
 
@@ -56,5 +67,14 @@ describe('seededRandom', () => {
     expect(new Set(draws).size).toBe(1000);
     expect(seededRandom(1)()).not.toBe(seededRandom(0)());
     expect(seededRandom(5)()).toBe(seededRandom(5)());
+  });
+
+  it('is mulberry32: the same numbers as an independent implementation, seeds taken modulo 2^32', () => {
+    // Reference values from a separate mulberry32 written in Python with explicit 32-bit wrap-around.
+    const zero = seededRandom(0);
+    expect([zero(), zero(), zero()]).toEqual([0.26642920868471265, 0.0003297457005828619, 0.2232720274478197]);
+    const one = seededRandom(1);
+    expect([one(), one()]).toEqual([0.6270739405881613, 0.002735721180215478]);
+    expect(seededRandom(2 ** 32 + 1)()).toBe(0.6270739405881613);
   });
 });

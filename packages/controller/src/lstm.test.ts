@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { maxAbsDifference, randomTensor, tensorCountAfterSteps } from '@mann/backend/testing';
 import { lstm } from './lstm';
+import { glorotUniform } from './glorot_uniform';
 import { lstmStep } from './lstm_step';
 
 beforeAll(async () => {
@@ -136,6 +137,19 @@ describe('lstm', () => {
     expect(() => lstm({ inputSize: 3, forgetBias: Infinity })).toThrow('lstm: forgetBias must be a finite number, got Infinity.');
     expect(() => lstm({ inputSize: 3, seed: 0.5 })).toThrow('lstm: seed must be an integer, got 0.5.');
     expect(() => lstm(undefined as never)).toThrow('lstm: options must be an object like { inputSize: 305 }, got undefined.');
+    expect(() => lstm(null as never)).toThrow('lstm: options must be an object like { inputSize: 305 }, got null.');
+    expect(() => lstm(305 as never)).toThrow('lstm: options must be an object like { inputSize: 305 }, got 305.');
+    // Beyond 2^53 integers are no longer exact, so a seed there is refused too.
+    expect(() => lstm({ inputSize: 3, seed: 2 ** 53 })).toThrow('lstm: seed must be an integer, got 9007199254740992.');
+    expect(() => lstm({ inputSize: 3, units: 1, seed: -(2 ** 53 - 1) }).dispose()).not.toThrow();
+  });
+
+  it('draws its kernel as glorotUniform([inputSize + units, 4 * units], seed), seed 0 by default', () => {
+    const controller = lstm({ inputSize: 3, units: 2 });
+    expect(maxAbsDifference(controller.variables.kernel, glorotUniform([5, 8], 0))).toBe(0);
+    const seeded = lstm({ inputSize: 3, units: 2, seed: 5 });
+    expect(maxAbsDifference(seeded.variables.kernel, glorotUniform([5, 8], 5))).toBe(0);
+    [controller, seeded].forEach((c) => c.dispose());
   });
 
   it('rejects bad inputs and states, naming the shapes', () => {
@@ -157,6 +171,19 @@ describe('lstm', () => {
       'lstm.step: state.c must be a tf.Tensor of shape [16,2], got undefined.',
     );
     expect(() => controller.initialState(0)).toThrow('lstm.initialState: batchSize must be a positive integer, got 0.');
+    expect(() => controller.step(null as never, state)).toThrow('lstm.step: input must be a tf.Tensor of shape [batch, 305], got null.');
+    const input = tf.zeros([16, 305]) as tf.Tensor2D;
+    expect(() => controller.step(input, null as never)).toThrow(
+      'lstm.step: state must be { h, c } (from initialState or a previous step), got null.',
+    );
+    expect(() => controller.step(input, 'h' as never)).toThrow(
+      'lstm.step: state must be { h, c } (from initialState or a previous step), got h.',
+    );
+    // Right batch size but rank 1: the rank alone must fail the check.
+    expect(() => controller.step(input, { h: tf.zeros([16]) as never, c: state.c })).toThrow(
+      'lstm.step: state.h has shape [16] but must be [16,2].',
+    );
     controller.dispose();
+    expect(() => controller.step(input, state)).toThrow('lstm.step: the controller has been disposed.');
   });
 });

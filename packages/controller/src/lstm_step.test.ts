@@ -89,4 +89,15 @@ describe('lstmStep', () => {
     );
     expect(() => lstmStep(x, h, c, kernel, bias, Number.NaN)).toThrow('lstmStep: forgetBias must be a finite number, got NaN.');
   });
+
+  it('says what it got for a missing input or h, or an h of the wrong rank', () => {
+    const x = tf.zeros([2, 3]) as tf.Tensor2D;
+    const h = tf.zeros([2, 4]) as tf.Tensor2D;
+    const c = tf.zeros([2, 4]) as tf.Tensor2D;
+    const kernel = tf.zeros([7, 16]) as tf.Tensor2D;
+    const bias = tf.zeros([16]) as tf.Tensor1D;
+    expect(() => lstmStep(null as never, h, c, kernel, bias, 1)).toThrow('lstmStep: input must be rank 2, [batch, inputSize], got shape null.');
+    expect(() => lstmStep(x, undefined as never, c, kernel, bias, 1)).toThrow('lstmStep: h must be rank 2, [batch, units], got shape undefined.');
+    expect(() => lstmStep(x, tf.zeros([4]) as never, c, kernel, bias, 1)).toThrow('lstmStep: h must be rank 2, [batch, units], got shape [4].');
+  });
 });
