@@ -32,6 +32,19 @@ describe('cosineSimilarity', () => {
     expect(Array.from(gMemory.dataSync()).every(Number.isFinite)).toBe(true);
   });
 
+  it('uses the epsilon it is given, and refuses one that is not a positive finite number', () => {
+    // epsilon 0.5: ||[1, 0]|| = sqrt(1 + 0.25), ||[2, 0]|| = sqrt(4 + 0.25): cos = 2 / sqrt(1.25 * 4.25) = 0.867722;
+    // the zero key: 0 / (0.5 * ...) = 0.
+    const keys = tf.tensor3d([[[1, 0], [0, 0]]]);
+    const memory = tf.tensor3d([[[2, 0]]]);
+    expectClose(cosineSimilarity(keys, memory, 0.5), [[[0.867722], [0]]]);
+    // epsilon 0 would make a zero key's similarity 0 / 0 = NaN.
+    expect(() => cosineSimilarity(keys, memory, 0)).toThrow('cosineSimilarity: epsilon must be a positive number, got 0');
+    expect(() => cosineSimilarity(keys, memory, -1e-8)).toThrow('cosineSimilarity: epsilon must be a positive number, got -1e-8');
+    expect(() => cosineSimilarity(keys, memory, Infinity)).toThrow('cosineSimilarity: epsilon must be a positive number, got Infinity');
+    expect(() => cosineSimilarity(keys, memory, NaN)).toThrow('cosineSimilarity: epsilon must be a positive number, got NaN');
+  });
+
   it('rejects keys of another width', () => {
     expect(() => cosineSimilarity(tf.zeros([2, 4, 64]) as tf.Tensor3D, tf.zeros([2, 128, 40]) as tf.Tensor3D)).toThrow(
       'cosineSimilarity: keys [2,4,64] do not match memory [2,128,40]: expected [2,H,40]',

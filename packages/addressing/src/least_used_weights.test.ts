@@ -46,6 +46,13 @@ describe('leastUsedWeights', () => {
     expectClose(gradient, [[0, 1, 1, 0]], 0);
   });
 
+  it('refuses a negative or fractional count rather than return an empty mask', () => {
+    const usage = tf.zeros([1, 4]) as tf.Tensor2D;
+    expect(() => leastUsedWeights(usage, -1)).toThrow('leastUsedWeights: n must be a non-negative integer, got -1');
+    expect(() => leastUsedWeights(usage, 0.5)).toThrow('leastUsedWeights: n must be a non-negative integer, got 0.5');
+    expect(() => leastUsedWeights(usage, NaN)).toThrow('leastUsedWeights: n must be a non-negative integer, got NaN');
+  });
+
   it('refuses more slots than there are', () => {
     expect(() => leastUsedWeights(tf.zeros([1, 4]) as tf.Tensor2D, 5)).toThrow(
       'leastUsedWeights: n = 5 is larger than the number of slots (4)',

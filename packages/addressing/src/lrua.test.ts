@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { checkGradients, randomTensor, tensorCountAfterSteps } from '@mann/backend/testing';
-import { lrua, lruaWriteWeights, type LruaState } from './index';
+import { lrua, lruaWriteWeights, type LruaOptions, type LruaState } from './index';
 import { atanh, expectClose } from './test_utils';
 
 beforeAll(async () => {
@@ -56,6 +56,51 @@ describe('lrua options', () => {
     expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 0 })).toThrow('lrua: heads must be a positive integer, got 0');
     expect(() => lrua({ memory: { slots: 4, width: 0 }, heads: 1 })).toThrow('memory width must be a positive integer, got 0');
     expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 1, decay: 1.2 })).toThrow('lrua: decay must be a number in [0, 1], got 1.2');
+    expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 1, decay: -0.1 })).toThrow('lrua: decay must be a number in [0, 1], got -0.1');
+    expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 1, decay: NaN })).toThrow('lrua: decay must be a number in [0, 1], got NaN');
+    // A number in a string is still refused (it would compare as a number, then break the fast path's arithmetic).
+    expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 1, decay: '0.5' as unknown as number })).toThrow(
+      'lrua: decay must be a number in [0, 1], got 0.5',
+    );
+    expect(() => lrua({ memory: { slots: 4, width: 3 }, heads: 1.5 })).toThrow('lrua: heads must be a positive integer, got 1.5');
+    expect(() => lrua(null as unknown as LruaOptions)).toThrow(
+      'lrua: options must be an object { memory, heads, decay?, writeVector?, clearing? }, got null',
+    );
+    expect(() => lrua(undefined as unknown as LruaOptions)).toThrow(
+      'lrua: options must be an object { memory, heads, decay?, writeVector?, clearing? }, got undefined',
+    );
+    expect(() => lrua(4 as unknown as LruaOptions)).toThrow('lrua: options must be an object { memory, heads, decay?, writeVector?, clearing? }, got 4');
+  });
+
+  it('refuses a writeVector other than the two it knows (a misspelt one would silently write the keys)', () => {
+    const memory = { slots: 4, width: 3 };
+    expect(() => lrua({ memory, heads: 1, writeVector: 'Add' as 'add' })).toThrow("lrua: writeVector must be 'key' or 'add', got Add");
+    expect(lrua({ memory, heads: 1, writeVector: 'key' }).parameterSize).toBe(3 + 1);
+  });
+
+  it('accepts the ends of the decay range: 0 forgets the previous usage, 1 keeps all of it', () => {
+    // The state of 'clears the least-used slot before writing' below: usage [0.5, 0.1, 0.9] before the step,
+    // w^r = [0.343237, 0.343237, 0.313527] and w^w = [1, 0, 0] from it; usage = decay * [0.5, 0.1, 0.9] + w^r + w^w.
+    const step = (decay: number) =>
+      lrua({ memory: { slots: 3, width: 2 }, heads: 1, decay }).step(tf.tensor2d([[...HALF_KEY, 30]]), {
+        memory: tf.tensor3d([[[1, 2], [3, 4], [5, 6]]]),
+        usage: tf.tensor2d([[0.5, 0.1, 0.9]]),
+        readWeights: tf.tensor3d([[[1, 0, 0]]]),
+        writeWeights: tf.zeros([1, 1, 3]) as tf.Tensor3D,
+        leastUsed: tf.zeros([1, 3]) as tf.Tensor2D,
+      }).state.usage;
+    expectClose(step(0), [[1.343237, 0.343237, 0.313527]]);
+    expectClose(step(1), [[1.843237, 0.443237, 1.213527]]);
+  });
+
+  it('allows as many heads as slots: every slot is least used, the least used of them is cleared', () => {
+    const scheme = lrua({ memory: { slots: 2, width: 2 }, heads: 2 }); // parameters: 2 keys, 2 gate logits
+    const { state } = scheme.step(tf.tensor2d([[...HALF_KEY, atanh(0.5), atanh(0.5), 0, 0]]), scheme.initialState(1));
+    expectClose(state.leastUsed, [[1, 1]], 0);
+    // Both heads: w^w = 0.5 * 0 + 0.5 * [1, 1]. Slot 0 (cleared) = 0.5 * ([0.5, -0.5] + [0.5, 0.5]) = [0.5, 0];
+    // slot 1 (not cleared: the paper clears one slot) = [1e-6, 1e-6] + [0.5, 0] = [0.500001, 1e-6].
+    expectClose(state.writeWeights, [[[0.5, 0.5], [0.5, 0.5]]]);
+    expectClose(state.memory, [[[0.5, 0], [0.500001, 1e-6]]], 1e-7);
   });
 
   it('rejects parameters and states that do not fit', () => {
@@ -66,6 +111,21 @@ describe('lrua options', () => {
     );
     expect(() => scheme.step(tf.zeros([3, 8]) as tf.Tensor2D, state)).toThrow(
       'lrua.step: state.memory [2,4,3] does not fit the batch of parameters and the memory size: expected [3,4,3]',
+    );
+    const parameters = tf.zeros([2, 8]) as tf.Tensor2D;
+    expect(() => scheme.step(parameters, { ...state, usage: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow(
+      'lrua.step: state.usage [2,5] does not fit the batch of parameters and the memory size: expected [2,4]',
+    );
+    expect(() => scheme.step(parameters, { ...state, readWeights: tf.zeros([2, 1, 4]) as tf.Tensor3D })).toThrow(
+      'lrua.step: state.readWeights [2,1,4] does not fit the batch of parameters and the memory size: expected [2,2,4]',
+    );
+    const { readWeights: _, ...withoutReadWeights } = state;
+    expect(() => scheme.step(parameters, withoutReadWeights as LruaState)).toThrow('lrua.step: state.readWeights is missing (expected a tensor [2,2,4])');
+    expect(() => scheme.step(parameters, null as unknown as LruaState)).toThrow(
+      'lrua.step: state must be an object of tensors (from initialState or the previous step), got null',
+    );
+    expect(() => scheme.step(tf.zeros([8]) as unknown as tf.Tensor2D, state)).toThrow(
+      'lrua.step: parameters must be a rank-2 tensor [B, parameterSize], got shape [8] (rank 1)',
     );
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray, refuseWasmCompilation } from './test_utils';
+import { random, randomArray, refuseWasmCompilation } from './test_arrays';
 import {
   lruaInitialRecord,
   lruaParameterSize,
@@ -14,8 +14,6 @@ import {
 } from './fast_lrua_cell';
 import { lruaImplementation, setLruaImplementation } from './fast_lrua_wasm';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
-// @ts-expect-error: a plain .mjs build script without types
-import { compileLruaWasm } from '../scripts/wasm.mjs';
 
 // Tolerance: the wasm step accumulates its sums in float32 (the JavaScript in float64, rounding once when it
 // stores) and uses float32 exp and tanh, so each value may differ by a few float32 roundings (~6e-8 relative)
@@ -115,6 +113,18 @@ describe('the WebAssembly LRUA step', () => {
     });
   }
 
+  it('lays the module memory out anew when only what the heads write changes (keys, then add vectors, then keys)', () => {
+    // Same B, H, N, W: the add vectors take parameters and a record field of their own, so the layout differs.
+    const next = random(11);
+    setLruaImplementation('wasm');
+    for (const writeVector of ['key', 'add', 'key'] as const) {
+      const sizes: LruaSizes = { batch: 2, heads: 2, slots: 5, width: 3, decay: 0.9, writeVector };
+      const parameters = randomArray(sizes.batch * lruaParameterSize(sizes), next, 3);
+      const start = lruaInitialRecord(sizes, 1e-6);
+      expectRecordsClose(lruaStepForward(parameters, start, sizes), lruaStepForwardJs(parameters, start, sizes), `writing ${writeVector}s`);
+    }
+  });
+
   it("setLruaImplementation('js') runs the JavaScript loops (same numbers, bit for bit)", () => {
     const sizes = CASES[1];
     const parameters = randomArray(sizes.batch * (sizes.heads * sizes.width + sizes.heads), random(7), 3);
@@ -144,6 +154,10 @@ describe('the WebAssembly LRUA step', () => {
   });
 
   it('is built from assembly/lrua.ts as committed (src/lrua_wasm_bytes.ts is up to date)', async () => {
+    // Imported here, not at the top: the AssemblyScript compiler takes a second or more to load, which every other
+    // test of this file (and every mutation run that includes it) would pay.
+    // @ts-expect-error: a plain .mjs build script without types
+    const { compileLruaWasm } = await import('../scripts/wasm.mjs');
     const binary: Uint8Array = await compileLruaWasm();
     expect(Buffer.from(binary).toString('base64')).toBe(LRUA_WASM_BASE64);
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { checkGradients, randomTensor, tensorCountAfterSteps } from '@mann/backend/testing';
-import { interpolateWeights, ntm, sharpenWeights, shiftWeights, type NtmState } from './index';
+import { interpolateWeights, ntm, sharpenWeights, shiftWeights, type NtmOptions, type NtmState } from './index';
 import { atanh, expectClose, inverseSoftplus } from './test_utils';
 
 beforeAll(async () => {
@@ -72,6 +72,18 @@ describe('sharpenWeights', () => {
   });
 });
 
+describe('sharpenWeights epsilon', () => {
+  it('uses the epsilon it is given, and refuses one that is not a positive finite number', () => {
+    // epsilon 1, gamma 1: (w + 1) / sum (w + 1) = [2, 1] / 3.
+    expectClose(sharpenWeights(tf.tensor3d([[[1, 0]]]), tf.tensor2d([[1]]), 1), [[[2 / 3, 1 / 3]]]);
+    // epsilon 0 would take log(0) = -Infinity for a zero weight: a row of zeros gives NaN.
+    const zeros = tf.zeros([1, 1, 2]) as tf.Tensor3D;
+    expect(() => sharpenWeights(zeros, tf.tensor2d([[1]]), 0)).toThrow('sharpenWeights: epsilon must be a positive number, got 0');
+    expect(() => sharpenWeights(zeros, tf.tensor2d([[1]]), Infinity)).toThrow('sharpenWeights: epsilon must be a positive number, got Infinity');
+    expect(() => sharpenWeights(zeros, tf.tensor2d([[1]]), NaN)).toThrow('sharpenWeights: epsilon must be a positive number, got NaN');
+  });
+});
+
 describe('ntm options', () => {
   it('computes the parameter size: H*(W+S+3) for read heads + H*(3W+S+3) for write heads', () => {
     // 4 * (40 + 3 + 3) + 4 * (120 + 3 + 3) = 184 + 504 = 688
@@ -88,6 +100,41 @@ describe('ntm options', () => {
     expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 1, shifts: 5 })).toThrow('ntm: shifts = 5 is larger than the number of slots (4)');
     expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 0 })).toThrow('ntm: heads must be a positive integer, got 0');
     expect(() => ntm({ memory: { slots: 4, width: 0 }, heads: 1 })).toThrow('memory width must be a positive integer, got 0');
+    expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 1, shifts: -1 })).toThrow(
+      'ntm: shifts must be an odd positive integer (offsets -(S-1)/2..(S-1)/2), got -1',
+    );
+    expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 1, shifts: 1.5 })).toThrow(
+      'ntm: shifts must be an odd positive integer (offsets -(S-1)/2..(S-1)/2), got 1.5',
+    );
+    expect(() => ntm(null as unknown as NtmOptions)).toThrow('ntm: options must be an object { memory, heads, shifts? }, got null');
+    expect(() => ntm('ntm' as unknown as NtmOptions)).toThrow('ntm: options must be an object { memory, heads, shifts? }, got ntm');
+  });
+
+  it('allows more heads than slots, and as many shifts as slots', () => {
+    // Unlike LRUA (one least-used slot per head), NTM heads address the slots independently.
+    expect(ntm({ memory: { slots: 3, width: 2 }, heads: 4, shifts: 3 }).parameterSize).toBe(4 * (2 + 3 + 3) + 4 * (6 + 3 + 3));
+    // shifts = slots = 1: the only offset is 0.
+    expect(ntm({ memory: { slots: 1, width: 2 }, heads: 1, shifts: 1 }).parameterSize).toBe(2 + 1 + 3 + 6 + 1 + 3);
+  });
+
+  it('rejects parameters and states that do not fit', () => {
+    const scheme = ntm({ memory: { slots: 3, width: 2 }, heads: 1 }); // parameterSize = 8 + 12 = 20
+    const state = scheme.initialState(2);
+    const parameters = tf.zeros([2, 20]) as tf.Tensor2D;
+    expect(() => scheme.step(tf.zeros([2, 19]) as tf.Tensor2D, state)).toThrow(
+      "ntm.step: parameters [2,19] do not match the scheme's parameterSize: expected [B,20]",
+    );
+    expect(() => scheme.step(tf.zeros([3, 20]) as tf.Tensor2D, state)).toThrow(
+      'ntm.step: state.memory [2,3,2] does not fit the batch of parameters and the memory size: expected [3,3,2]',
+    );
+    expect(() => scheme.step(parameters, { ...state, readWeights: tf.zeros([2, 1, 4]) as tf.Tensor3D })).toThrow(
+      'ntm.step: state.readWeights [2,1,4] does not fit the batch of parameters and the memory size: expected [2,1,3]',
+    );
+    expect(() => scheme.step(parameters, { ...state, writeWeights: tf.zeros([2, 2, 3]) as tf.Tensor3D })).toThrow(
+      'ntm.step: state.writeWeights [2,2,3] does not fit the batch of parameters and the memory size: expected [2,1,3]',
+    );
+    const { writeWeights: _, ...withoutWriteWeights } = state;
+    expect(() => scheme.step(parameters, withoutWriteWeights as NtmState)).toThrow('ntm.step: state.writeWeights is missing (expected a tensor [2,1,3])');
   });
 
   it('starts with read and write weights one-hot on slot 0', () => {

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray, refuseWasmCompilation } from './test_utils';
+import { random, randomArray, refuseWasmCompilation } from './test_arrays';
 import { NtmJsRun, ntmFast, ntmSizes, type NtmCarry, type NtmSizes, type NtmStepRecord } from './fast_ntm';
 import { activeNtmWasm, ntmImplementation, setNtmImplementation, setNtmWasmMemoryBudget, type NtmWasmRun } from './fast_ntm_wasm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
-// @ts-expect-error: a plain .mjs build script without types
-import { compileNtmWasm } from '../scripts/wasm.mjs';
 
 // Tolerance. The wasm run computes in float32 throughout, with f32x4 polynomials for exp, log and tanh (Cephes'
 // expf, logf, tanhf: ~1e-7 relative), where the JavaScript works in float64 between its float32 arrays. Each value
@@ -261,6 +259,10 @@ describe('the WebAssembly NTM addressing run', () => {
   });
 
   it('is built from assembly/ntm.ts as committed (src/ntm_wasm_bytes.ts is up to date)', async () => {
+    // Imported here, not at the top: the AssemblyScript compiler takes a second or more to load, which every other
+    // test of this file (and every mutation run that includes it) would pay.
+    // @ts-expect-error: a plain .mjs build script without types
+    const { compileNtmWasm } = await import('../scripts/wasm.mjs');
     const binary: Uint8Array = await compileNtmWasm();
     expect(Buffer.from(binary).toString('base64')).toBe(NTM_WASM_BASE64);
   });

@@ -1,8 +1,10 @@
 // Helpers for this package's tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, vi } from 'vitest';
+import { expect } from 'vitest';
 import { maxAbsDifference } from '@mann/backend/testing';
 import type { AddressingScheme, FastAddressing } from './types';
+
+export { random, randomArray, randomValues, relativeDifference, refuseWasmCompilation } from './test_arrays';
 
 type Nested = number | Nested[];
 
@@ -57,50 +59,4 @@ export function fastRollout(fast: FastAddressing, batch: number, parameters: Flo
   const parameterGradients: Float32Array[] = [];
   for (let t = parameters.length - 1; t >= 0; t--) parameterGradients[t] = run.backward(readGradients[t]);
   return { reads, parameterGradients };
-}
-
-/** Seeded uniform values in [-scale, scale). */
-export function randomValues(length: number, seed: number, scale = 1): Float32Array {
-  return randomArray(length, random(seed), 2 * scale);
-}
-
-/** The largest |a - b| over two lists of arrays, divided by (1 + the largest |b|): normwise, as float32 errors scale. */
-export function relativeDifference(a: Float32Array[], b: Float32Array[]): number {
-  let worst = 0;
-  let largest = 0;
-  b.forEach((values, t) => {
-    expect(a[t].length).toBe(values.length);
-    values.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs(a[t][i] - v));
-      largest = Math.max(largest, Math.abs(v));
-    });
-  });
-  return worst / (1 + largest);
-}
-
-/** A seeded generator of uniform numbers in [-0.5, 0.5) (a linear congruential generator: fast, reproducible). */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
-}
-
-/** `length` numbers from `next`, times `scale`. */
-export function randomArray(length: number, next: () => number, scale = 2): Float32Array {
-  return Float32Array.from({ length }, () => scale * next());
-}
-
-/**
- * Makes `new WebAssembly.Module` throw as a browser's main thread does for a module over 4 KB, and resets the
- * module registry, so that the next `import()` of a loader compiles afresh and falls back to JavaScript. Undo with
- * `vi.unstubAllGlobals()`.
- */
-export function refuseWasmCompilation(): void {
-  vi.resetModules();
-  function refuse(): never {
-    throw new RangeError('WebAssembly.Module(): Buffer size is over the 4KB limit'); // Chromium's words
-  }
-  vi.stubGlobal('WebAssembly', Object.create(WebAssembly, { Module: { value: refuse } }));
 }
