@@ -1,12 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { createRandom, restoreRandom } from '@mann/episodes';
-import { CHECKPOINT_VERSION, canonicalJson, configChecksum, restoreCheckpoint, serializeCheckpoint, validateCheckpoint } from './checkpoint';
+import {
+  CHECKPOINT_VERSION,
+  canonicalJson,
+  configChecksum,
+  fnv1a32,
+  restoreCheckpoint,
+  serializeCheckpoint,
+  validateCheckpoint,
+  type CheckpointManifest,
+} from './checkpoint';
 import { MemoryAugmentedNetwork } from './model';
 import { loadCheckpoint, MANIFEST_FILE, readCheckpointManifest, saveCheckpoint } from './node';
 import { Trainer } from './trainer';
@@ -15,6 +25,14 @@ import { SMALL, contentOnly, simpleRnn, smallBatch } from './test_helpers';
 beforeAll(async () => {
   await useBackend('cpu');
 });
+
+/** The repository's checkpoints/ folder: the nearest above this file (also found from StrykerJS's sandbox copy). */
+function shippedCheckpoints(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'checkpoints'))) return join(dir, 'checkpoints');
+  }
+  throw new Error(`no checkpoints/ folder above ${fileURLToPath(import.meta.url)}`);
+}
 
 async function trainedTrainer(steps: number) {
   const model = new MemoryAugmentedNetwork(SMALL);
@@ -214,7 +232,7 @@ describe('checkpoints', () => {
   });
 
   it('loads every checkpoint the repository ships (written before configChecksum) with finite weights', async () => {
-    const shipped = fileURLToPath(new URL('../../../checkpoints/', import.meta.url));
+    const shipped = shippedCheckpoints();
     const folders = (await readdir(shipped, { withFileTypes: true })).filter((entry) => entry.isDirectory());
     expect(folders.length).toBeGreaterThan(0);
     for (const folder of folders) {
@@ -224,5 +242,170 @@ describe('checkpoints', () => {
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+});
+
+describe('checkpoint checks', () => {
+  /** A tiny model's checkpoint as JSON would store it, and its weights. */
+  async function tinyCheckpoint() {
+    const model = new MemoryAugmentedNetwork({ imageSize: 1, ways: 2, controllerUnits: 1, memorySlots: 1, memoryWidth: 1, heads: 1 });
+    const { manifest, weights } = await serializeCheckpoint(model, { step: 4 });
+    model.dispose();
+    return { manifest: JSON.parse(JSON.stringify(manifest)) as CheckpointManifest, weights };
+  }
+
+  it('fnv1a32 is the 32-bit FNV-1a hash, as 8 hex digits', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    // Reference values of FNV-1a (offset basis 0x811c9dc5, prime 0x01000193).
+    expect(fnv1a32(bytes(''))).toBe('811c9dc5');
+    expect(fnv1a32(bytes('a'))).toBe('e40c292c');
+    expect(fnv1a32(bytes('foobar'))).toBe('bf9cf968');
+    expect(fnv1a32(bytes('k2225'))).toBe('006da193'); // leading zeros kept
+  });
+
+  it('canonicalJson sorts the keys of nested objects, keeps arrays in order, and null as null', () => {
+    expect(canonicalJson({ z: null, y: [{ b: 1, a: 2 }, 3], x: 'x' })).toBe('{"x":"x","y":[{"a":2,"b":1},3],"z":null}');
+    expect(canonicalJson([2, 1])).toBe('[2,1]');
+  });
+
+  it('the manifest records the format, version, config, training, weights and their checksums', async () => {
+    const model = new MemoryAugmentedNetwork({ imageSize: 1, ways: 2, controllerUnits: 1, memorySlots: 1, memoryWidth: 1, heads: 1 });
+    const { manifest, weights } = await serializeCheckpoint(model, { step: 4, random: [1, 2] }, undefined, 'w.bin');
+    expect(manifest.format).toBe('mann-checkpoint');
+    expect(manifest.version).toBe(1);
+    expect(manifest.config).toEqual(model.config);
+    expect(manifest.training).toEqual({ step: 4, random: [1, 2], optimizer: undefined });
+    expect(manifest.weightsManifest).toHaveLength(1);
+    expect(manifest.weightsManifest[0].paths).toEqual(['w.bin']);
+    expect(manifest.weightsManifest[0].weights.map((w) => w.name).sort()).toEqual(Object.keys(model.variables).map((name) => `model/${name}`).sort());
+    // 34 float32 weights: LSTM kernel 5 x 4 + bias 4, memory 1 x 2 + 2, output 2 x 2 + 2.
+    expect(weights.byteLength).toBe(34 * 4);
+    expect(manifest.weightsChecksum).toEqual({ bytes: 136, fnv1a32: fnv1a32(weights) });
+    expect(manifest.configChecksum).toEqual({ fnv1a32: configChecksum(manifest.config) });
+    expect((await serializeCheckpoint(model, { step: 0 })).manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
+    model.dispose();
+  });
+
+  it('validateCheckpoint names what is wrong with a manifest or its weights', async () => {
+    const { manifest, weights } = await tinyCheckpoint();
+    expect(validateCheckpoint(manifest, weights)).toBe(manifest);
+    const notOurs = 'checkpoint: not a mann checkpoint (the manifest has no "format": "mann-checkpoint").';
+    expect(() => validateCheckpoint(null, weights)).toThrow(notOurs);
+    expect(() => validateCheckpoint('mann-checkpoint', weights)).toThrow(notOurs);
+    expect(() => validateCheckpoint({ ...manifest, format: 'tfjs' }, weights, 'here')).toThrow(
+      'here: not a mann checkpoint (the manifest has no "format": "mann-checkpoint").',
+    );
+    expect(() => validateCheckpoint({ ...manifest, version: 2 }, weights)).toThrow(
+      'checkpoint: checkpoint format version 2 is not supported by this @mann/model (it reads version 1). Use the @mann/model version that wrote it, or retrain.',
+    );
+    const incomplete = 'checkpoint: the manifest is incomplete (config, training, weightsManifest and weightsChecksum are required).';
+    for (const key of ['config', 'training', 'weightsManifest', 'weightsChecksum'] as const) {
+      expect(() => validateCheckpoint({ ...manifest, [key]: undefined }, weights), key).toThrow(incomplete);
+    }
+    expect(() => validateCheckpoint({ ...manifest, weightsManifest: {} }, weights)).toThrow(incomplete);
+    const sum = fnv1a32(weights);
+    const shorter = weights.subarray(0, 132);
+    expect(() => validateCheckpoint(manifest, shorter)).toThrow(
+      `checkpoint: the weights file is damaged (132 bytes, checksum ${fnv1a32(shorter)}; the manifest expects 136 bytes, checksum ${sum}).`,
+    );
+    const flipped = weights.slice();
+    flipped[0] ^= 1;
+    expect(() => validateCheckpoint(manifest, flipped)).toThrow(`(136 bytes, checksum ${fnv1a32(flipped)}; the manifest expects 136 bytes, checksum ${sum})`);
+  });
+
+  it('restoreCheckpoint names a weight the file lacks, and frees what it made', async () => {
+    const { manifest, weights } = await tinyCheckpoint();
+    // Drop model/output/bias from the manifest's list: the file is intact, its checksum still matches.
+    const specs = manifest.weightsManifest[0].weights;
+    const last = specs[specs.length - 1];
+    expect(last.name).toBe('model/output/bias');
+    const lacking = { ...manifest, weightsManifest: [{ ...manifest.weightsManifest[0], weights: specs.slice(0, -1) }] };
+    const before = tf.memory().numTensors;
+    expect(() => restoreCheckpoint(lacking, weights, 'ckpt')).toThrow(
+      'ckpt: the weights have no entry for model/output/bias; the checkpoint does not match its configuration.',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const { model, optimizerState, training } = restoreCheckpoint(manifest, weights);
+    expect(training).toEqual({ step: 4 });
+    expect(optimizerState).toEqual({});
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('checkpoint folders', () => {
+  const tinyModel = () => new MemoryAugmentedNetwork({ imageSize: 1, ways: 2, controllerUnits: 1, memorySlots: 1, memoryWidth: 1, heads: 1 });
+
+  it('saveCheckpoint writes manifest.json (1-space JSON and a newline) and weights-<step>-<random>.bin, replacing only older weights files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    await writeFile(join(dir, 'weights.bin'), 'old');
+    await writeFile(join(dir, 'my-weights.bin'), 'keep');
+    await writeFile(join(dir, 'weights.txt'), 'keep');
+    const model = tinyModel();
+    await saveCheckpoint(join(dir, 'new'), model, { step: 0 }); // creates the folder
+    await saveCheckpoint(dir, model, { step: 42 });
+    const text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+    expect(text.startsWith('{\n "format": "mann-checkpoint",\n')).toBe(true);
+    expect(text.endsWith('}\n')).toBe(true);
+    const weightsFile = JSON.parse(text).weightsManifest[0].paths[0];
+    expect(weightsFile).toMatch(/^weights-00000042-[0-9a-f]{6}\.bin$/);
+    expect((await readdir(dir)).sort()).toEqual([MANIFEST_FILE, 'my-weights.bin', 'new', weightsFile, 'weights.txt'].sort());
+    expect((await readCheckpointManifest(dir)).training.step).toBe(42);
+    model.dispose();
+  });
+
+  it('saveCheckpoint leaves no temporary file behind when a write fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    await mkdir(join(dir, MANIFEST_FILE)); // a folder where the manifest should go: the rename fails
+    const model = tinyModel();
+    await expect(saveCheckpoint(dir, model, { step: 1 })).rejects.toThrow();
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    model.dispose();
+  });
+
+  it('readCheckpointManifest names a folder that holds no mann checkpoint or another version, and creates no tensors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    const model = tinyModel();
+    await saveCheckpoint(dir, model, { step: 3 });
+    model.dispose();
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    const before = tf.memory().numTensors;
+    expect((await readCheckpointManifest(dir)).config).toEqual(manifest.config);
+    expect(tf.memory().numTensors).toBe(before);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, format: 'other' }));
+    await expect(readCheckpointManifest(dir)).rejects.toThrow(`Checkpoint ${dir}: not a mann checkpoint (the manifest has no "format": "mann-checkpoint").`);
+    await writeFile(join(dir, MANIFEST_FILE), 'null');
+    await expect(readCheckpointManifest(dir)).rejects.toThrow(`Checkpoint ${dir}: not a mann checkpoint`);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, version: 0 }));
+    await expect(readCheckpointManifest(dir)).rejects.toThrow(
+      `Checkpoint ${dir}: checkpoint format version 0 is not supported by this @mann/model (it reads version 1).`,
+    );
+    // Without a config there is nothing to check against configChecksum here (loadCheckpoint refuses it).
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, config: undefined }));
+    expect((await readCheckpointManifest(dir)).configChecksum).toEqual(manifest.configChecksum);
+  });
+
+  it('loadCheckpoint reads weights only from inside the folder, and names a weights file it cannot read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mann-ckpt-'));
+    const model = tinyModel();
+    await saveCheckpoint(dir, model, { step: 3 });
+    model.dispose();
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    const withPath = (path: unknown) => ({ ...manifest, weightsManifest: [{ ...manifest.weightsManifest[0], paths: [path] }] });
+    // A path outside the folder is never read: the weights count as empty.
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(withPath(`../${manifest.weightsManifest[0].paths[0]}`)));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`Checkpoint ${dir}: the weights file is damaged (0 bytes, checksum 811c9dc5; the manifest expects 136 bytes`);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(withPath(7)));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`Checkpoint ${dir}: the weights file is damaged (0 bytes`);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(withPath('gone.bin')));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`Checkpoint ${dir}: cannot read its weights file gone.bin (ENOENT`);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ format: 'mann-checkpoint', version: 1 }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`Checkpoint ${dir}: the manifest is incomplete`);
+    await expect(loadCheckpoint(join(dir, 'none'))).rejects.toThrow(
+      `Cannot read the checkpoint in ${join(dir, 'none')}: ENOENT: no such file or directory, open '${join(dir, 'none', MANIFEST_FILE)}'. ` +
+        `A checkpoint folder holds ${MANIFEST_FILE} and the weights file it names.`,
+    );
+    await writeFile(join(dir, MANIFEST_FILE), '{ "format":');
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`Checkpoint ${join(dir, MANIFEST_FILE)} is not valid JSON (`);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { maxAbsDifference, tensorCountAfterSteps } from '@mann/backend/testing';
 import type { ModelConfig } from './config';
+import { setLruaImplementation, setNtmImplementation } from '@mann/addressing';
 import { fastForward, fastPathParts } from './fast_forward';
 import { MemoryAugmentedNetwork } from './model';
 import { episodeTensors } from './tensors';
@@ -99,6 +100,10 @@ describe.each(['cpu', 'wasm'] as const)('fastForward on %s', (backend) => {
 });
 
 describe('the fast path', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
   it('is on by default, in Trainer and in evaluation', () => {
     const model = new MemoryAugmentedNetwork(SMALL);
     const trainer = new Trainer(model);
@@ -116,8 +121,31 @@ describe('the fast path', () => {
       "controller 'simple-rnn' has no fast implementation, its step differentiated by tfjs (slower), addressing 'ntm' fast (WebAssembly SIMD)",
     );
     expect(fastPathParts(new MemoryAugmentedNetwork({ ...SMALL, kind: 'feed-forward' })).description).toBe("controller 'feed-forward' fast");
+    const scheme = new MemoryAugmentedNetwork({ ...SMALL, addressing: contentOnly });
+    const parts = fastPathParts(scheme);
+    expect(parts.description).toBe(
+      "controller 'lstm' fast, addressing 'content-only' has no fast implementation, its step differentiated by tfjs (slower)",
+    );
+    expect(parts.controller).toBe(scheme.controller.fast);
+    expect(parts.addressing).not.toBeNull();
+    expect(fastPathParts(paper).addressing).toBe(paper.addressing!.fast);
+    expect(fastPathParts(new MemoryAugmentedNetwork({ ...SMALL, kind: 'lstm' })).addressing).toBeNull();
+    // Which implementation the built-in schemes run is named: JavaScript when WebAssembly is turned off.
+    setLruaImplementation('js');
+    setNtmImplementation('js');
+    try {
+      expect(fastPathParts(paper).description).toBe("controller 'lstm' fast, addressing 'lrua' fast (JavaScript)");
+      const ntm = new MemoryAugmentedNetwork({ ...SMALL, addressing: 'ntm' });
+      expect(fastPathParts(ntm).description).toBe("controller 'lstm' fast, addressing 'ntm' fast (JavaScript)");
+      ntm.dispose();
+    } finally {
+      setLruaImplementation('auto');
+      setNtmImplementation('auto');
+    }
+    expect(fastPathParts(paper).description).toBe("controller 'lstm' fast, addressing 'lrua' fast (WebAssembly SIMD)");
     paper.dispose();
     custom.dispose();
+    scheme.dispose();
   });
 
   it('validates input shapes', () => {

@@ -25,6 +25,17 @@ describe('episodeLoss', () => {
     expect(() => episodeLoss(tf.zeros([2, 1, 3]) as tf.Tensor3D, tf.tensor3d([0], [1, 1, 1], 'int32'))).toThrow(
       'episodeLoss: targets [1,1,1] do not match logits [2,1,3]: expected [2, 1, 1].',
     );
+    const logits = tf.zeros([2, 1, 4]) as tf.Tensor3D;
+    const targets = (shape: number[]) => tf.zeros(shape, 'int32') as tf.Tensor as tf.Tensor3D;
+    expect(() => episodeLoss(logits, targets([2, 2, 1]))).toThrow('episodeLoss: targets [2,2,1] do not match logits [2,1,4]: expected [2, 1, 1].');
+    expect(() => episodeLoss(logits, targets([2, 1, 1]), 2)).toThrow('episodeLoss: targets [2,1,1] do not match logits [2,1,4]: expected [2, 1, 2].');
+    expect(() => episodeLoss(logits, targets([2, 1, 1, 1]))).toThrow('episodeLoss: targets [2,1,1,1] do not match logits [2,1,4]: expected [2, 1, 1].');
+  });
+
+  it('rejects logits that do not split into the groups', () => {
+    expect(() => episodeLoss(tf.zeros([1, 1, 5]) as tf.Tensor3D, tf.zeros([1, 1, 2], 'int32') as tf.Tensor3D, 2)).toThrow(
+      'episodeLoss: 5 logits per step cannot be split into 2 equal groups.',
+    );
   });
 });
 
@@ -32,5 +43,8 @@ describe('predictChoices', () => {
   it('takes the argmax of each group', () => {
     const logits = tf.tensor3d([0.1, 0.9, 2, -1, 5, 1, 0, 0], [2, 1, 4]);
     expect(Array.from(predictChoices(logits, 2))).toEqual([1, 0, 0, 0]);
+    // T = 2, B = 2, one group of 3: [T, B] row-major.
+    const steps = tf.tensor3d([0, 0, 1, 2, 0, 0, 0, 3, 0, 0, 0, -1], [2, 2, 3]);
+    expect(Array.from(predictChoices(steps))).toEqual([2, 0, 1, 0]);
   });
 });

@@ -183,8 +183,8 @@ export function createOptimizer(name: OptimizerName, learningRate: number): Opti
 }
 
 /**
- * Scales gradients so that their global L2 norm is at most `maxNorm` (Pascanu et al. 2013). Returns the new
- * gradients and the norm before clipping.
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (Pascanu et al. 2013); `maxNorm` Infinity
+ * leaves them as they are. Returns the new gradients and the norm before clipping.
  */
 export function clipByGlobalNorm(
   gradients: Record<string, tf.Tensor>,
@@ -198,7 +198,9 @@ export function clipByGlobalNorm(
   return tf.tidy(() => {
     const names = Object.keys(gradients).sort();
     const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradients[n]))))) as tf.Scalar;
-    const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+    // min(1, maxNorm / norm): for a finite maxNorm the same number as maxNorm / max(norm, maxNorm), and 1 for
+    // maxNorm = Infinity (or anything beyond float32, such as Number.MAX_VALUE), where that is Infinity / Infinity = NaN.
+    const scale = tf.minimum(1, tf.div(maxNorm, norm));
     const clipped: Record<string, tf.Tensor> = {};
     for (const n of names) clipped[n] = tf.mul(gradients[n], scale);
     return { gradients: clipped, norm } as unknown as tf.TensorContainer;

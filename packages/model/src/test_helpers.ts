@@ -5,6 +5,7 @@ import type { AddressingState } from '@mann/addressing';
 import { glorotUniform, type Controller } from '@mann/controller';
 import type { AddressingFactory, ControllerFactory, ModelConfig } from './config';
 import { labelEncodingFor } from './evaluate';
+import type { MemoryAugmentedNetwork } from './model';
 
 /** A small MANN configuration on 6x6 inputs. */
 export const SMALL: Partial<ModelConfig> = {
@@ -17,6 +18,23 @@ export const SMALL: Partial<ModelConfig> = {
 };
 
 export const PATTERNS = syntheticPatterns({ classes: 40, samplesPerClass: 10, sampleShape: [6, 6], noise: 0.05, seed: 7 });
+
+/**
+ * A MANN small enough to compute by hand: 1 pixel, 2 ways, 1 unit, a memory of 1 slot x 1 number, 1 head. With one
+ * slot every LRUA weighting is 1, so a read is the slot's content (model_values.test.ts).
+ */
+export const TINY: Partial<ModelConfig> = { imageSize: 1, ways: 2, controllerUnits: 1, memorySlots: 1, memoryWidth: 1, heads: 1 };
+
+/** Sets every variable of `model` to the given values, row-major; throws unless all are given, at their sizes. */
+export function setWeights(model: MemoryAugmentedNetwork, weights: Record<string, number[]>): void {
+  const names = Object.keys(model.variables).sort();
+  if (Object.keys(weights).sort().join() !== names.join()) throw new Error(`setWeights: give exactly ${names.join(', ')}`);
+  for (const [name, values] of Object.entries(weights)) {
+    const variable = model.variables[name];
+    if (values.length !== variable.size) throw new Error(`setWeights: ${name} has ${variable.size} numbers, got ${values.length}`);
+    variable.assign(tf.tensor(values, variable.shape));
+  }
+}
 
 export function smallBatch(config: Partial<ModelConfig> = SMALL, random: Random = createRandom(1), shots = 4, batchSize = 4): EpisodeBatch {
   const labels = labelEncodingFor({ labels: config.labels ?? 'one-hot', ways: config.ways ?? 3 });

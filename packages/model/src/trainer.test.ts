@@ -5,8 +5,8 @@ import { createRandom, type EpisodeBatch } from '@mann/episodes';
 import { restoreCheckpoint, serializeCheckpoint } from './checkpoint';
 import { MemoryAugmentedNetwork } from './model';
 import type { OptimizerName } from './optimizers';
-import { Trainer } from './trainer';
-import { SMALL, smallBatch } from './test_helpers';
+import { DivergenceError, Trainer } from './trainer';
+import { SMALL, TINY, setWeights, smallBatch } from './test_helpers';
 
 /** Trains `steps` updates with a fresh model and trainer, then disposes both. */
 function trainAndDispose(optimizer: OptimizerName, steps = 2): void {
@@ -33,13 +33,15 @@ async function savedCheckpoint(optimizer: OptimizerName) {
 describe.each(['cpu', 'wasm'] as const)('Trainer memory on %s', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
-    trainAndDispose('adam', 1); // kernels and backend caches made once, not per trainer
   });
   afterAll(async () => {
     await useBackend('cpu');
   });
 
   it.each(['adam', 'rmsprop'] as const)('%s: trainer.dispose() and model.dispose() free every tensor and byte', (optimizer) => {
+    // Kernels and backend caches are made once, by a first run, not per trainer. Warmed up here, not in beforeAll:
+    // StrykerJS counts code run in beforeAll as static, and would run every test for each mutant it reaches.
+    trainAndDispose(optimizer, 1);
     const before = tf.memory();
     trainAndDispose(optimizer);
     const after = tf.memory();
@@ -161,5 +163,116 @@ describe('Trainer refuses batches that do not fit its model', () => {
     fiveWays.dispose();
     stringTrainer.dispose();
     strings.dispose();
+  });
+});
+
+describe('Trainer on a feed-forward baseline pinned by hand', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
+  // TINY feed-forward baseline: h_t = tanh([x_t, y_{t-1}] [0.5, 0.3, -0.7] + 0.1), o_t = h_t [2, -1] + [0.1, -0.2].
+  // One episode: x = 1, -0.5; y_{-1} = [0, 0], y_0 = [0, 1]; targets 1, 0.
+  function pinned(options: ConstructorParameters<typeof Trainer>[1] = {}) {
+    const model = new MemoryAugmentedNetwork({ ...TINY, kind: 'feed-forward' });
+    setWeights(model, { 'controller/kernel0': [0.5, 0.3, -0.7], 'controller/bias0': [0.1], 'output/kernel': [2, -1], 'output/bias': [0.1, -0.2] });
+    return new Trainer(model, options);
+  }
+  const batch: EpisodeBatch = {
+    steps: 2,
+    batchSize: 1,
+    ways: 2,
+    sampleSize: 1,
+    groups: 1,
+    choices: 2,
+    inputs: Float32Array.from([1, -0.5]),
+    previousLabels: Float32Array.from([0, 0, 0, 1]),
+    targets: Int32Array.from([1, 0]),
+    labels: Int32Array.from([1, 0]),
+    instances: Int32Array.from([1, 1]),
+    classes: Int32Array.from([0, 1]),
+  };
+  const h = [Math.tanh(0.6), Math.tanh(-0.85)]; // 0.53705, -0.69107
+  const logits = h.map((v) => [2 * v + 0.1, -v - 0.2]); // [1.17410, -0.73705], [-1.28214, 0.49107]
+  const logSumExp = (o: number[]) => Math.log(Math.exp(o[0]) + Math.exp(o[1]));
+  // Mean cross-entropy: (lse(o_0) - o_0[1] + lse(o_1) - o_1[0]) / 2 = (1.91115 + 2.06797) / 2 = 1.98956.
+  const loss = (logSumExp(logits[0]) - logits[0][1] + logSumExp(logits[1]) - logits[1][0]) / 2;
+
+  it.each([true, false])('evaluateBatch gives the loss and choices (fast path: %s)', (fastPath) => {
+    const trainer = pinned({ fastPath });
+    const result = trainer.evaluateBatch(batch);
+    expect(result.loss).toBeCloseTo(loss, 5);
+    expect(Array.from(result.predictions)).toEqual([0, 1]);
+    trainer.dispose();
+    trainer.model.dispose();
+  });
+
+  it.each([true, false])('trainStep reports the loss, choices and gradient norm before updating, then moves each weight (fast path: %s)', (fastPath) => {
+    const trainer = pinned({ fastPath, optimizer: 'adam', learningRate: 0.1 });
+    const report = trainer.trainStep(batch);
+    expect(report.loss).toBeCloseTo(loss, 5);
+    expect(Array.from(report.predictions)).toEqual([0, 1]);
+    // dL/do_t = (softmax(o_t) - target_t) / 2 = [0.43557, -0.43557] and [-0.42743, 0.42743]. Output bias: their sum,
+    // [0.00815, -0.00815]; output kernel: h_0 d_0 + h_1 d_1 = [0.52931, -0.52931]. Back to h: dh = 2 d[0] - d[1] =
+    // 1.30672 and -1.28228; through tanh, dz = dh (1 - h^2) = 0.92983 and -0.66989: bias0 0.25994, kernel0
+    // x dz + y_0 dz + y_1 dz summed = [1 * 0.92983 - 0.5 * -0.66989, 0, 1 * -0.66989] = [1.26478, 0, -0.66989].
+    // Norm: sqrt(2 * 0.00815^2 + 2 * 0.52931^2 + 1.26478^2 + 0.66989^2 + 0.25994^2) = 1.63599.
+    expect(report.gradientNorm).toBeCloseTo(1.63599, 4);
+    expect(trainer.step).toBe(1);
+    // Adam's first step moves each weight by the learning rate against its gradient's sign (zero gradient: not at all).
+    const weights = Object.fromEntries(Object.entries(trainer.model.variables).map(([name, v]) => [name, Array.from(v.dataSync())]));
+    const expected = { 'controller/kernel0': [0.4, 0.3, -0.6], 'controller/bias0': [0], 'output/kernel': [1.9, -0.9], 'output/bias': [0, -0.1] };
+    for (const [name, values] of Object.entries(expected)) values.forEach((value, i) => expect(weights[name][i], `${name}[${i}]`).toBeCloseTo(value, 4));
+    trainer.dispose();
+    trainer.model.dispose();
+  });
+
+  it('uses Adam at 1e-3 with clipping at 10 and the fast path unless told otherwise; RMSProp at 1e-4', () => {
+    const trainer = pinned();
+    expect([trainer.optimizer.name, trainer.learningRate, trainer.clipNorm, trainer.fastPath]).toEqual(['adam', 1e-3, 10, true]);
+    expect(trainer.trainingState({ random: [1] })).toEqual({ random: [1], step: 0, optimizer: { name: 'adam', learningRate: 1e-3, clipNorm: 10 } });
+    const rmsprop = new Trainer(trainer.model, { optimizer: 'rmsprop', clipNorm: 0 });
+    expect([rmsprop.optimizer.name, rmsprop.learningRate, rmsprop.clipNorm]).toEqual(['rmsprop', 1e-4, 0]);
+    expect(new Trainer(trainer.model, { optimizer: 'rmsprop', learningRate: 0.5 }).learningRate).toBe(0.5);
+    for (const clipNorm of [-1, NaN]) {
+      expect(() => new Trainer(trainer.model, { clipNorm })).toThrow(`Trainer: clipNorm must be >= 0 (0 = no clipping), got ${clipNorm}.`);
+    }
+    trainer.dispose();
+    trainer.model.dispose();
+  });
+
+  it('applyGradients clips to clipNorm (0 or Infinity: not at all) before the optimiser sees the gradients', () => {
+    // RMSProp's mean square after one step is 0.05 g^2 of the gradient it was given: [3, -4] (norm 5) clipped to
+    // norm 1 is [0.6, -0.8] -> [0.018, 0.032]; unclipped -> [0.45, 0.8].
+    for (const [clipNorm, expected] of [[1, [0.018, 0.032]], [0, [0.45, 0.8]], [Infinity, [0.45, 0.8]], [5, [0.45, 0.8]]] as const) {
+      const trainer = pinned({ optimizer: 'rmsprop', clipNorm });
+      const gradient = tf.tensor1d([3, -4]);
+      expect(trainer.applyGradients(1, { 'output/bias': gradient })).toBeCloseTo(5, 5);
+      expect(trainer.step).toBe(1);
+      const rms = Array.from(trainer.optimizer.state()['output/bias/rms'].dataSync());
+      rms.forEach((value, i) => expect(value, `clipNorm ${clipNorm}`).toBeCloseTo(expected[i], 6));
+      gradient.dispose();
+      trainer.dispose();
+      trainer.model.dispose();
+    }
+  });
+
+  it('applyGradients refuses a non-finite loss or gradient norm, naming the step, and changes nothing', () => {
+    const trainer = pinned({ optimizer: 'rmsprop' });
+    trainer.step = 6;
+    const finite = tf.tensor1d([3, -4]);
+    const infinite = tf.tensor1d([Infinity, 0]);
+    const message = (loss: number, norm: number) =>
+      `Training diverged at step 7: loss ${loss}, gradient norm ${norm}. The weights were not updated; resume from the last checkpoint ` +
+      'with a lower learning rate or a smaller clipNorm.';
+    expect(() => trainer.applyGradients(NaN, { 'output/bias': finite })).toThrow(message(NaN, 5));
+    expect(() => trainer.applyGradients(Infinity, { 'output/bias': finite })).toThrow(DivergenceError);
+    expect(() => trainer.applyGradients(1, { 'output/bias': infinite })).toThrow(message(1, Infinity));
+    expect(trainer.step).toBe(6);
+    expect(trainer.optimizer.state()).toEqual({});
+    expect(Array.from(trainer.model.variables['output/bias'].dataSync())).toEqual([0.1, -0.2].map(Math.fround));
+    tf.dispose([finite, infinite]);
+    trainer.dispose();
+    trainer.model.dispose();
   });
 });

@@ -148,8 +148,8 @@ export class Trainer {
    * or the optimiser state. `gradients` stay the caller's to dispose.
    */
   applyGradients(loss: number, gradients: Record<string, tf.Tensor>): number {
-    const clipping = this.clipNorm > 0 && Number.isFinite(this.clipNorm);
-    const { gradients: clipped, norm } = clipByGlobalNorm(gradients, clipping ? this.clipNorm : Number.MAX_VALUE);
+    // clipNorm 0 means no clipping, as Infinity does.
+    const { gradients: clipped, norm } = clipByGlobalNorm(gradients, this.clipNorm > 0 ? this.clipNorm : Infinity);
     try {
       const gradientNorm = norm.dataSync()[0];
       if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
