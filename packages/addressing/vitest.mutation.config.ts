@@ -7,16 +7,20 @@ import base from './vitest.config';
 // Stryker runs, for each mutant, the tests that cover it and stops at the first failure, so:
 // - no isolation between test files: the files of one mutant's run share one import of tfjs and the code under
 //   test (vitest still starts a fresh worker for every run, so module-level code runs again for each mutant);
-// - the files that pin values by hand and the cheap JavaScript-against-WebAssembly comparisons run first, the
-//   files that differentiate whole rollouts with tfjs last (vitest's own order puts the slowest first);
-// - no JSON report file per run.
+// - the cheap files first: the JavaScript-against-WebAssembly comparisons (which do not load tfjs), then the values
+//   pinned by hand, and the files that differentiate whole rollouts with tfjs last (vitest's own order puts the
+//   slowest first);
+// - no JSON report file per run;
+// - MANN_MUTATION_RUN set: lrua_wasm.test.ts and ntm_wasm.test.ts then leave out their paper-size cases (slow in
+//   instrumented code; the smaller cases take the same branches) and the check that the committed wasm bytes are
+//   built from assembly/ (which no mutant of src/ changes). Every mutated file keeps its tests that pin values.
 const CHEAP_FIRST = [
-  'by_hand.test.ts',
   'wasm_choice.test.ts',
-  'least_used_weights.test.ts',
-  'content.test.ts',
   'lrua_wasm.test.ts',
   'ntm_wasm.test.ts',
+  'by_hand.test.ts',
+  'least_used_weights.test.ts',
+  'content.test.ts',
   'lrua.test.ts',
   'ntm.test.ts',
   'fast_addressing.test.ts',
@@ -42,5 +46,6 @@ export default defineConfig({
     isolate: false,
     sequence: { sequencer: CheapFirst },
     reporters: ['default'],
+    env: { ...base.test?.env, MANN_MUTATION_RUN: '1' },
   },
 });

@@ -45,6 +45,17 @@ describe('cosineSimilarity', () => {
     expect(() => cosineSimilarity(keys, memory, NaN)).toThrow('cosineSimilarity: epsilon must be a positive number, got NaN');
   });
 
+  it('rejects tensors of another rank, naming the argument and its layout', () => {
+    const t2 = tf.zeros([1, 2]) as unknown as tf.Tensor3D;
+    const t3 = tf.zeros([1, 1, 2]) as tf.Tensor3D;
+    expect(() => cosineSimilarity(t2, t3)).toThrow('cosineSimilarity: keys must be a rank-3 tensor [B, H, W], got shape [1,2] (rank 2)');
+    expect(() => cosineSimilarity(t3, t2)).toThrow('cosineSimilarity: memory must be a rank-3 tensor [B, N, W], got shape [1,2] (rank 2)');
+    expect(() => contentWeights(t2, t3)).toThrow('contentWeights: keys must be a rank-3 tensor [B, H, W], got shape [1,2] (rank 2)');
+    expect(() => contentWeights(t3, t3, t3 as unknown as tf.Tensor2D)).toThrow(
+      'contentWeights: strength must be a rank-2 tensor [B, H], got shape [1,1,2] (rank 3)',
+    );
+  });
+
   it('rejects keys of another width', () => {
     expect(() => cosineSimilarity(tf.zeros([2, 4, 64]) as tf.Tensor3D, tf.zeros([2, 128, 40]) as tf.Tensor3D)).toThrow(
       'cosineSimilarity: keys [2,4,64] do not match memory [2,128,40]: expected [2,H,40]',

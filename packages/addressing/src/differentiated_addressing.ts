@@ -30,7 +30,10 @@ export function differentiatedAddressing(scheme: AddressingScheme): FastAddressi
       const readSize = heads * scheme.memory.width;
       const parameters: Float32Array[] = [];
       // states[t] is the state before step t.
-      const states: SavedState[] = [saveState(tf.tidy(() => scheme.initialState(batch)), true)];
+      const states: SavedState[] = [];
+      tf.tidy(() => {
+        states.push(saveState(scheme.initialState(batch)));
+      });
       let carried: Record<string, Float32Array> = {}; // dL/d(state after the step being differentiated)
       return {
         forward(stepParameters: Float32Array): Float32Array {
@@ -40,7 +43,7 @@ export function differentiatedAddressing(scheme: AddressingScheme): FastAddressi
           tf.tidy(() => {
             const result = scheme.step(tf.tensor2d(stepParameters, [batch, parameterSize]), restoreState(states[states.length - 1]));
             reads = Float32Array.from(result.reads.dataSync());
-            next = saveState(result.state, false);
+            next = saveState(result.state);
           });
           checkLength(`${scheme.name}.step`, 'reads (flattened)', reads, batch * readSize);
           parameters.push(stepParameters.slice());
@@ -103,14 +106,14 @@ export function vectorJacobianProduct(f: () => tf.Tensor, xs: tf.Tensor[], dy: t
   }
 }
 
-function saveState(state: AddressingState, dispose: boolean): SavedState {
+/** The values of a state's tensors (called inside a tidy, which disposes the tensors). */
+function saveState(state: AddressingState): SavedState {
   if (state == null || typeof state !== 'object') throw new Error(`addressing state must be an object of tensors, got ${String(state)}.`);
   const saved: SavedState = {};
   for (const [name, tensor] of Object.entries(state)) {
     if (!(tensor instanceof tf.Tensor)) throw new Error(`addressing state entry '${name}' must be a tensor, got ${String(tensor)}.`);
     saved[name] = { shape: tensor.shape.slice(), dtype: tensor.dtype, values: tensor.dataSync().slice() };
   }
-  if (dispose) tf.dispose(Object.values(state));
   return saved;
 }
 

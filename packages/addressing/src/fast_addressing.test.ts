@@ -209,9 +209,9 @@ describe('differentiatedAddressing', () => {
   it('runs backward inside another gradient computation (as a model whose recurrence is one op with this in its gradient)', () => {
     const run = differentiatedAddressing(contentOnly(3, 2)).start(1);
     run.forward(new Float32Array([0.5, -0.5]));
-    let inner = new Float32Array(0);
-    const recurrence = tf.customGrad((x: tf.Tensor) => ({
-      value: tf.mul(x, 1),
+    let inner: Float32Array = new Float32Array(0);
+    const recurrence = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+      value: tf.mul(args[0] as tf.Tensor, 1),
       gradFunc: (dy: tf.Tensor) => {
         inner = run.backward(Float32Array.from(dy.dataSync()));
         return [tf.mul(dy, 2)];

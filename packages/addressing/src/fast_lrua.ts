@@ -45,7 +45,7 @@ export function lruaFast(options: LruaFastOptions): FastAddressing {
           checkLength('lrua.fast forward', 'parameters', parameters, batch * parameterSize);
           const record = lruaStepForward(parameters, records[records.length - 1], sizes);
           records.push(record);
-          return record.reads.slice();
+          return record.reads; // the caller's: backward reads every field of a record but this one
         },
         backward(readGradient: Float32Array): Float32Array {
           const t = records.length - 2 - stepsBack;

@@ -212,7 +212,7 @@ export function lruaStepForwardJs(parameters: Float32Array, previous: LruaStepRe
       for (let n = 0; n < slots; n++) {
         const cosine = dotBlock[h * slots + n] / (keyNorm * slotNorms[so + n]);
         similarity[row + n] = cosine;
-        if (cosine > largest) largest = cosine;
+        largest = Math.max(largest, cosine);
       }
       let total = 0;
       for (let n = 0; n < slots; n++) {

@@ -238,3 +238,32 @@ describe.each(['wasm', 'js'] as const)('with setNtmImplementation(%s)', (impleme
     });
   });
 });
+
+// ntmFast is exported: it checks the options `ntm` would have resolved for it.
+describe('ntmFast options', () => {
+  const memory = { slots: 4, width: 2, initialValue: 1e-6 };
+  const memoryError = (got: string) => `ntmFast: memory must be { slots, width, initialValue } (positive integers, a finite number), got ${got}`;
+
+  it('refuses a memory that is not resolved', () => {
+    expect(() => ntmFast({ memory: { ...memory, slots: 0 }, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":0,"width":2,"initialValue":0.000001}'));
+    expect(() => ntmFast({ memory: { ...memory, slots: 2.5 }, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":2.5,"width":2,"initialValue":0.000001}'));
+    expect(() => ntmFast({ memory: { ...memory, width: 0 }, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":4,"width":0,"initialValue":0.000001}'));
+    expect(() => ntmFast({ memory: { ...memory, width: 1.5 }, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":4,"width":1.5,"initialValue":0.000001}'));
+    expect(() => ntmFast({ memory: { slots: 4, width: 2 } as typeof memory, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":4,"width":2}'));
+    expect(() => ntmFast({ memory: { ...memory, initialValue: Infinity }, heads: 1, shifts: 1 })).toThrow(memoryError('{"slots":4,"width":2,"initialValue":null}'));
+  });
+
+  it('refuses heads, shifts and batches that are not positive integers (shifts odd, at most the slots)', () => {
+    expect(() => ntmFast({ memory, heads: 0, shifts: 1 })).toThrow('ntmFast: heads must be a positive integer, got 0');
+    expect(() => ntmFast({ memory, heads: 1.5, shifts: 1 })).toThrow('ntmFast: heads must be a positive integer, got 1.5');
+    const shiftsError = (got: string) => `ntmFast: shifts must be an odd positive integer at most slots (4), got ${got}`;
+    expect(() => ntmFast({ memory, heads: 1, shifts: 5 })).toThrow(shiftsError('5'));
+    expect(() => ntmFast({ memory, heads: 1, shifts: -1 })).toThrow(shiftsError('-1'));
+    expect(() => ntmFast({ memory, heads: 1, shifts: '3' as unknown as number })).toThrow(shiftsError('3'));
+    // As many shifts as slots is allowed.
+    expect(ntmFast({ memory: { ...memory, slots: 3 }, heads: 1, shifts: 3 }).start(1).forward(new Float32Array(20))).toHaveLength(2);
+    const fast = ntmFast({ memory, heads: 1, shifts: 3 });
+    expect(() => fast.start(0)).toThrow('ntm.fast start: batch must be a positive integer, got 0');
+    expect(() => fast.start(1.5)).toThrow('ntm.fast start: batch must be a positive integer, got 1.5');
+  });
+});

@@ -148,7 +148,8 @@ export function ntmFast(options: NtmFastOptions): FastAddressing {
     throw new Error(`ntmFast: memory must be { slots, width, initialValue } (positive integers, a finite number), got ${JSON.stringify(memory)}`);
   }
   if (!Number.isInteger(heads) || heads < 1) throw new Error(`ntmFast: heads must be a positive integer, got ${String(heads)}`);
-  if (!Number.isInteger(shifts) || shifts < 1 || shifts % 2 !== 1 || shifts > slots) {
+  // An integer n has n % 2 === 1 only when it is odd and positive (-1 % 2 is -1).
+  if (!Number.isInteger(shifts) || shifts % 2 !== 1 || shifts > slots) {
     throw new Error(`ntmFast: shifts must be an odd positive integer at most slots (${slots}), got ${String(shifts)}`);
   }
   return {
@@ -299,9 +300,9 @@ function ntmScratch({ slots, width, padded }: NtmSizes): NtmScratch {
   };
 }
 
-/** softplus(x) = log(1 + e^x), without overflow for large x. */
+/** softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which cannot overflow. */
 function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 }
 
 function sigmoid(x: number): number {
@@ -390,7 +391,7 @@ function addressForward(
   for (let n = 0; n < slots; n++) {
     const cosine = dotBlock[h * slots + n] / (keyNorm * slotNorms[so + n]);
     similarity[row + n] = cosine;
-    if (beta * cosine > largest) largest = beta * cosine;
+    largest = Math.max(largest, beta * cosine);
   }
   let total = 0;
   for (let n = 0; n < slots; n++) {
@@ -423,7 +424,7 @@ function addressForward(
   for (let n = 0; n < slots; n++) {
     const z = gamma * Math.log(shifted[row + n] + SHARPEN_EPSILON);
     exps[n] = z;
-    if (z > largest) largest = z;
+    largest = Math.max(largest, z);
   }
   total = 0;
   for (let n = 0; n < slots; n++) {

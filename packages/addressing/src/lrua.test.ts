@@ -28,6 +28,24 @@ describe('lruaWriteWeights', () => {
     );
   });
 
+  it('rejects tensors of another rank, and a least-used mask that does not fit', () => {
+    const gate = tf.zeros([1, 2]) as tf.Tensor2D;
+    const previous = tf.zeros([1, 2, 5]) as tf.Tensor3D;
+    const leastUsed = tf.zeros([1, 5]) as tf.Tensor2D;
+    expect(() => lruaWriteWeights(previous as unknown as tf.Tensor2D, previous, leastUsed)).toThrow(
+      'lruaWriteWeights: gate must be a rank-2 tensor [B, H], got shape [1,2,5] (rank 3)',
+    );
+    expect(() => lruaWriteWeights(gate, gate as unknown as tf.Tensor3D, leastUsed)).toThrow(
+      'lruaWriteWeights: previousReadWeights must be a rank-3 tensor [B, H, N], got shape [1,2] (rank 2)',
+    );
+    expect(() => lruaWriteWeights(gate, previous, previous as unknown as tf.Tensor2D)).toThrow(
+      'lruaWriteWeights: leastUsed must be a rank-2 tensor [B, N], got shape [1,2,5] (rank 3)',
+    );
+    expect(() => lruaWriteWeights(gate, previous, tf.zeros([1, 4]) as tf.Tensor2D)).toThrow(
+      'lruaWriteWeights: leastUsed [1,4] does not match previousReadWeights [1,2,5]: expected [1,5]',
+    );
+  });
+
   it('has the gradient finite differences give (gate, previous read weights)', () => {
     // Smooth in both inputs (a sigmoid times a linear term): see content.test.ts for the 5e-3 argument.
     const leastUsed = tf.tensor2d([[1, 0, 1, 0], [0, 0, 1, 1]]);
@@ -121,6 +139,9 @@ describe('lrua options', () => {
     );
     const { readWeights: _, ...withoutReadWeights } = state;
     expect(() => scheme.step(parameters, withoutReadWeights as LruaState)).toThrow('lrua.step: state.readWeights is missing (expected a tensor [2,2,4])');
+    expect(() => scheme.step(parameters, 5 as unknown as LruaState)).toThrow(
+      'lrua.step: state must be an object of tensors (from initialState or the previous step), got 5',
+    );
     expect(() => scheme.step(parameters, null as unknown as LruaState)).toThrow(
       'lrua.step: state must be an object of tensors (from initialState or the previous step), got null',
     );

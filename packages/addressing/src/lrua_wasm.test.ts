@@ -58,6 +58,11 @@ const CASES: LruaSizes[] = [
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, clearing: 'all-least-used' },
 ];
 
+// Mutation runs (vitest.mutation.config.ts sets MANN_MUTATION_RUN) leave out the paper-size cases: Stryker's
+// instrumented JavaScript loops run them many times slower, and the smaller cases take the same branches.
+const MUTATION_RUN = Boolean(process.env.MANN_MUTATION_RUN);
+const RUN_PAPER_SIZE = !MUTATION_RUN;
+
 describe('the WebAssembly LRUA step', () => {
   afterEach(() => setLruaImplementation('auto'));
 
@@ -70,7 +75,7 @@ describe('the WebAssembly LRUA step', () => {
     expect(() => setLruaImplementation('simd' as never)).toThrow(/expected 'auto', 'js' or 'wasm'/);
   });
 
-  for (const sizes of CASES) {
+  for (const sizes of CASES.filter((sizes) => RUN_PAPER_SIZE || sizes.slots < 128)) {
     it(`matches the JavaScript records and derivatives over 4 steps (B ${sizes.batch}, H ${sizes.heads}, N ${sizes.slots}, W ${sizes.width}, writing ${sizes.writeVector ?? 'key'}s, clearing ${sizes.clearing ?? 'least-used'})`, () => {
       const { batch, heads, slots, width } = sizes;
       const next = random(heads * 1000 + slots * 10 + width);
@@ -113,6 +118,18 @@ describe('the WebAssembly LRUA step', () => {
     });
   }
 
+  it.each(['js', 'wasm'] as const)('%s: an episode whose usage is NaN (training diverged) marks slots of its own and no one else’s', (choice) => {
+    // Episode 0: the two least used of [0.5, 0.1, 0.9, 0.3] are slots 1 and 3. Episode 1: no usage compares below
+    // another, so the first free slots are taken, 0 and 1 (not an index before the episode's first slot).
+    setLruaImplementation(choice);
+    const sizes: LruaSizes = { batch: 2, heads: 2, slots: 4, width: 2, decay: 0.95 };
+    const previous = lruaInitialRecord(sizes, 1e-6);
+    previous.usage.set([0.5, 0.1, 0.9, 0.3, NaN, NaN, NaN, NaN]);
+    const record = lruaStepForward(new Float32Array(2 * lruaParameterSize(sizes)), previous, sizes);
+    expect(Array.from(record.leastUsed)).toEqual([0, 1, 0, 1, 1, 1, 0, 0]);
+    expect(Array.from(record.cleared)).toEqual([0, 1, 0, 0, 1, 0, 0, 0]);
+  });
+
   it('lays the module memory out anew when only what the heads write changes (keys, then add vectors, then keys)', () => {
     // Same B, H, N, W: the add vectors take parameters and a record field of their own, so the layout differs.
     const next = random(11);
@@ -122,6 +139,33 @@ describe('the WebAssembly LRUA step', () => {
       const parameters = randomArray(sizes.batch * lruaParameterSize(sizes), next, 3);
       const start = lruaInitialRecord(sizes, 1e-6);
       expectRecordsClose(lruaStepForward(parameters, start, sizes), lruaStepForwardJs(parameters, start, sizes), `writing ${writeVector}s`);
+    }
+  });
+
+  it("setLruaImplementation('wasm') runs the module forward and backward (its float32 sums round differently)", () => {
+    const sizes = CASES[1];
+    const parameters = randomArray(sizes.batch * lruaParameterSize(sizes), random(7), 3);
+    const readGradient = randomArray(sizes.batch * sizes.heads * sizes.width, random(8));
+    const differ = (a: Float32Array, b: Float32Array) => a.some((v, i) => v !== b[i]);
+    setLruaImplementation('wasm');
+    const wasm = lruaStepForward(parameters, lruaInitialRecord(sizes, 1e-6), sizes);
+    const js = lruaStepForwardJs(parameters, lruaInitialRecord(sizes, 1e-6), sizes);
+    expect(differ(wasm.reads, js.reads)).toBe(true);
+    const wasmGradient = new Float32Array(parameters.length);
+    const jsGradient = new Float32Array(parameters.length);
+    lruaStepBackward(readGradient, wasm, lruaInitialRecord(sizes, 1e-6), lruaZeroCarry(sizes), sizes, wasmGradient);
+    lruaStepBackwardJs(readGradient, wasm, lruaInitialRecord(sizes, 1e-6), lruaZeroCarry(sizes), sizes, jsGradient);
+    expect(differ(wasmGradient, jsGradient)).toBe(true);
+  });
+
+  it('keeps no add vectors in the records of heads that write their keys', () => {
+    expect(lruaInitialRecord(CASES[1], 1e-6).adds).toHaveLength(0);
+    expect(lruaInitialRecord(CASES[5], 1e-6).adds).toHaveLength(3 * 3 * 6);
+    for (const choice of ['js', 'wasm'] as const) {
+      setLruaImplementation(choice);
+      const sizes = CASES[1];
+      const record = lruaStepForward(new Float32Array(sizes.batch * lruaParameterSize(sizes)), lruaInitialRecord(sizes, 1e-6), sizes);
+      expect(record.adds, choice).toHaveLength(0);
     }
   });
 
@@ -153,7 +197,8 @@ describe('the WebAssembly LRUA step', () => {
     }
   });
 
-  it('is built from assembly/lrua.ts as committed (src/lrua_wasm_bytes.ts is up to date)', async () => {
+  // Not in mutation runs: it compiles assembly/, which no mutant of src/ changes.
+  it.skipIf(MUTATION_RUN)('is built from assembly/lrua.ts as committed (src/lrua_wasm_bytes.ts is up to date)', async () => {
     // Imported here, not at the top: the AssemblyScript compiler takes a second or more to load, which every other
     // test of this file (and every mutation run that includes it) would pay.
     // @ts-expect-error: a plain .mjs build script without types

@@ -19,6 +19,38 @@ describe('interpolateWeights', () => {
   });
 });
 
+describe('NTM building blocks: shape checks', () => {
+  // Rank 2 where rank 3 is expected and the other way round; then a second argument that does not fit the first.
+  const w3 = () => tf.zeros([1, 1, 3]) as tf.Tensor3D;
+  const g2 = () => tf.zeros([1, 1]) as tf.Tensor2D;
+  const asRank3 = (t: tf.Tensor) => t as tf.Tensor3D;
+  const asRank2 = (t: tf.Tensor) => t as tf.Tensor2D;
+
+  it('interpolateWeights', () => {
+    expect(() => interpolateWeights(asRank3(g2()), w3(), g2())).toThrow('interpolateWeights: content must be a rank-3 tensor [B, H, N], got shape [1,1] (rank 2)');
+    expect(() => interpolateWeights(w3(), asRank3(g2()), g2())).toThrow('interpolateWeights: previous must be a rank-3 tensor [B, H, N], got shape [1,1] (rank 2)');
+    expect(() => interpolateWeights(w3(), w3(), asRank2(w3()))).toThrow('interpolateWeights: gate must be a rank-2 tensor [B, H], got shape [1,1,3] (rank 3)');
+    expect(() => interpolateWeights(w3(), tf.zeros([1, 1, 4]) as tf.Tensor3D, g2())).toThrow(
+      'interpolateWeights: previous [1,1,4] does not match content [1,1,3]: expected [1,1,3]',
+    );
+    expect(() => interpolateWeights(w3(), w3(), tf.zeros([1, 2]) as tf.Tensor2D)).toThrow(
+      'interpolateWeights: gate [1,2] does not match content [1,1,3]: expected [1,1]',
+    );
+  });
+
+  it('shiftWeights', () => {
+    expect(() => shiftWeights(asRank3(g2()), w3())).toThrow('shiftWeights: weights must be a rank-3 tensor [B, H, N], got shape [1,1] (rank 2)');
+    expect(() => shiftWeights(w3(), asRank3(g2()))).toThrow('shiftWeights: shift must be a rank-3 tensor [B, H, S], got shape [1,1] (rank 2)');
+    expect(() => shiftWeights(w3(), tf.zeros([1, 2, 3]) as tf.Tensor3D)).toThrow('shiftWeights: shift [1,2,3] does not match weights [1,1,3]: expected [1,1,3]');
+  });
+
+  it('sharpenWeights', () => {
+    expect(() => sharpenWeights(asRank3(g2()), g2())).toThrow('sharpenWeights: weights must be a rank-3 tensor [B, H, N], got shape [1,1] (rank 2)');
+    expect(() => sharpenWeights(w3(), asRank2(w3()))).toThrow('sharpenWeights: gamma must be a rank-2 tensor [B, H], got shape [1,1,3] (rank 3)');
+    expect(() => sharpenWeights(w3(), tf.zeros([2, 1]) as tf.Tensor2D)).toThrow('sharpenWeights: gamma [2,1] does not match weights [1,1,3]: expected [1,1]');
+  });
+});
+
 describe('shiftWeights', () => {
   const one = () => tf.tensor3d([[[1, 0, 0, 0]]]);
 
@@ -105,6 +137,10 @@ describe('ntm options', () => {
     );
     expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 1, shifts: 1.5 })).toThrow(
       'ntm: shifts must be an odd positive integer (offsets -(S-1)/2..(S-1)/2), got 1.5',
+    );
+    // A number in a string is refused too (it would pass the oddness test: '3' % 2 is 1).
+    expect(() => ntm({ memory: { slots: 4, width: 3 }, heads: 1, shifts: '3' as unknown as number })).toThrow(
+      'ntm: shifts must be an odd positive integer (offsets -(S-1)/2..(S-1)/2), got 3',
     );
     expect(() => ntm(null as unknown as NtmOptions)).toThrow('ntm: options must be an object { memory, heads, shifts? }, got null');
     expect(() => ntm('ntm' as unknown as NtmOptions)).toThrow('ntm: options must be an object { memory, heads, shifts? }, got ntm');

@@ -73,7 +73,8 @@ export function ntm(options: NtmOptions): AddressingScheme<NtmState> {
   const heads = options.heads;
   checkHeads('ntm', heads, memory.slots, false);
   const shifts = options.shifts ?? 3;
-  if (!Number.isInteger(shifts) || shifts < 1 || shifts % 2 !== 1) {
+  // An integer n has n % 2 === 1 only when it is odd and positive (-1 % 2 is -1): no separate check for n < 1.
+  if (!Number.isInteger(shifts) || shifts % 2 !== 1) {
     throw new Error(`ntm: shifts must be an odd positive integer (offsets -(S-1)/2..(S-1)/2), got ${String(shifts)}`);
   }
   if (shifts > memory.slots) {

@@ -43,9 +43,10 @@ export function shiftWeights(weights: tf.Tensor3D, shift: tf.Tensor3D): tf.Tenso
 /** rolled(i) = w((i - offset) mod N) along the last axis: the last `offset` slots move to the front. */
 function roll(weights: tf.Tensor3D, offset: number, slots: number): tf.Tensor3D {
   const cut = (((offset % slots) + slots) % slots);
+  // Stryker disable next-line ConditionalExpression: a shortcut only; with cut = 0 the slices below give the weights unchanged (an empty tail, then all of them)
   if (cut === 0) return weights;
   const [batch, heads] = weights.shape;
-  const tail = tf.slice(weights, [0, 0, slots - cut], [batch, heads, cut]);
-  const head = tf.slice(weights, [0, 0, 0], [batch, heads, slots - cut]);
+  const tail = tf.slice(weights, [0, 0, slots - cut]); // the last `cut` slots (no size: to the end)
+  const head = tf.slice(weights, 0, [batch, heads, slots - cut]); // the first slots - cut (begin 0: on every axis)
   return tf.concat([tail, head], 2);
 }

@@ -15,6 +15,7 @@ const CHOICES: readonly WasmImplementation[] = ['auto', 'js', 'wasm'];
 export class WasmChoice<Exports> {
   private choice: WasmImplementation;
   private compiled: Exports | null | undefined; // undefined: not tried yet
+  // Stryker disable next-line StringLiteral: never shown; `active` quotes it only after `compile` failed, which sets it
   private compileError = '';
 
   /** `setter` names the public function that calls `set`, for messages. Throws when `envVar` holds anything else. */
