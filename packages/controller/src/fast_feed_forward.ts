@@ -66,6 +66,7 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
             a.set(projected.subarray(offset, offset + block));
             if (fedSize > 0) {
               const fromFed = matMulValues(fed, batch, fedKernel.get());
+              // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
               for (let i = 0; i < block; i++) a[i] += fromFed[i];
             }
             activate(a, relu);
@@ -74,6 +75,7 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
               a = outputs[l].subarray(offset, offset + block);
               a.set(matMulValues(previous, batch, kernels[l]));
               const bias = biases[l];
+              // Stryker disable next-line EqualityOperator: `<=` only adds writes past the end of a typed array, which are dropped
               for (let b = 0; b < batch; b++) {
                 for (let j = 0; j < units; j++) a[b * units + j] += bias[j];
               }
@@ -94,8 +96,12 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
               const a = outputs[l].subarray(offset, offset + block);
               const dz = dZ[l].subarray(offset, offset + block);
               if (relu) {
-                for (let i = 0; i < block; i++) dz[i] = a[i] > 0 ? da[i] : 0;
+                // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
+                for (let i = 0; i < block; i++) {
+                  dz[i] = a[i] > 0 ? da[i] : 0;
+                }
               } else {
+                // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
                 for (let i = 0; i < block; i++) dz[i] = da[i] * (1 - a[i] * a[i]);
               }
               if (l > 0) {
@@ -138,8 +144,12 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
 /** The activation in place: tanh, or relu. */
 function activate(values: Float32Array, relu: boolean): void {
   if (relu) {
-    for (let i = 0; i < values.length; i++) if (values[i] < 0) values[i] = 0;
+    // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] < 0) values[i] = 0;
+    }
   } else {
+    // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
     for (let i = 0; i < values.length; i++) values[i] = Math.tanh(values[i]);
   }
 }

@@ -70,12 +70,14 @@ export function fastLstm(source: FastLstmSource): FastController {
           return order.forward((t, last) => {
             checkLength(`${caller} forward`, 'fed', fed, batch * fedSize);
             const previous = recurrentInputs.subarray(t * blockR, (t + 1) * blockR);
+            // Stryker disable next-line EqualityOperator: `<=` adds b = batch, which sets an empty subarray at the end: a no-op
             for (let b = 0; b < batch; b++) previous.set(fed.subarray(b * fedSize, (b + 1) * fedSize), b * recurrentSize);
             const zOffset = t * blockZ;
             if (t === 0 && fedSize === 0) {
               z.set(projected.subarray(zOffset, zOffset + blockZ)); // h_{-1} = 0 and nothing fed
             } else {
               const recurrent = matMulValues(previous, batch, recurrentKernel.get());
+              // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
               for (let i = 0; i < blockZ; i++) z[i] = projected[zOffset + i] + recurrent[i];
             }
             const h = new Float32Array(blockS);
@@ -92,7 +94,9 @@ export function fastLstm(source: FastLstmSource): FastController {
         backward(outputGradient: Float32Array): Float32Array {
           return order.backward((t, last) => {
             checkLength(`${caller} backward`, 'outputGradient', outputGradient, blockS);
+            // Stryker disable next-line EqualityOperator: `<=` only adds writes past the end of dh, which are dropped
             for (let b = 0; b < batch; b++) {
+              // Stryker disable next-line EqualityOperator: `j <= units` writes dh of the next episode's unit 0 (rewritten by its own pass) or past the end (dropped)
               for (let j = 0; j < units; j++) {
                 const i = b * units + j;
                 dh[i] = outputGradient[i] + (fromNext ? fromNext[b * recurrentSize + fedSize + j] : 0);
@@ -107,6 +111,7 @@ export function fastLstm(source: FastLstmSource): FastController {
             fromNext = both;
             const fedGradient = new Float32Array(batch * fedSize);
             if (both) {
+              // Stryker disable next-line EqualityOperator: `<=` adds b = batch, which sets an empty subarray at the end: a no-op
               for (let b = 0; b < batch; b++) fedGradient.set(both.subarray(b * recurrentSize, b * recurrentSize + fedSize), b * fedSize);
             }
             return fedGradient;
@@ -160,6 +165,7 @@ export function lstmCellForward(
   nextH: Float32Array,
 ): void {
   const width = 4 * units;
+  // Stryker disable next-line EqualityOperator: `<=` adds b = batch, whose writes all land past the ends of the arrays and are dropped
   for (let b = 0; b < batch; b++) {
     const zo = b * width;
     const so = b * units;
@@ -195,6 +201,7 @@ export function lstmCellBackward(
   dz: Float32Array,
 ): void {
   const width = 4 * units;
+  // Stryker disable next-line EqualityOperator: `<=` adds b = batch, whose writes all land past the ends of the arrays and are dropped
   for (let b = 0; b < batch; b++) {
     const zo = b * width;
     const so = b * units;

@@ -7,7 +7,8 @@ import { useBackend } from '@mann/backend';
 import { differentiatedController } from './differentiated_controller';
 import { feedForward } from './feed_forward';
 import { lstm } from './lstm';
-import type { Controller, ControllerState } from './types';
+import { fastRollout, makeProblem } from './fast_test_helpers';
+import type { Controller, ControllerRun, ControllerState, FastController } from './types';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -113,6 +114,97 @@ describe('array and tensor arguments', () => {
   });
 });
 
+// The three fast implementations, each named as its messages name it.
+const runs: [caller: string, make: () => { controller: Controller; fast: FastController }][] = [
+  ['lstm.fast', () => { const c = lstm({ inputSize: 12, units: 4, seed: 1 }); return { controller: c, fast: c.fast! }; }],
+  ['feed-forward.fast', () => { const c = feedForward({ inputSize: 12, units: 4, layers: 2, seed: 1 }); return { controller: c, fast: c.fast! }; }],
+  ['differentiatedController(lstm)', () => { const c = lstm({ inputSize: 12, units: 4, seed: 1 }); return { controller: c, fast: differentiatedController(c) }; }],
+];
+
+describe.each(runs)('%s', (caller, make) => {
+  it('names itself and the call in every message', () => {
+    const { controller, fast } = make();
+    const known = tf.zeros([STEPS * BATCH, 7]) as tf.Tensor2D;
+    expect(() => fast.start(known, 0, BATCH)).toThrow(`${caller} start: steps must be a positive integer, got 0.`);
+    expect(() => fast.start(known, STEPS, BATCH).forward(new Float32Array(1))).toThrow(
+      `${caller} forward: fed must be a Float32Array of length 15, got length 1.`,
+    );
+    const finished = (): ControllerRun => {
+      const run = fast.start(known, STEPS, BATCH);
+      run.forward(fed());
+      run.forward(fed());
+      return run;
+    };
+    expect(() => finished().backward(new Float32Array(1))).toThrow(
+      `${caller} backward: outputGradient must be a Float32Array of length 12, got length 1.`,
+    );
+    const run = finished();
+    run.backward(outputGradient());
+    run.backward(outputGradient());
+    expect(() => run.gradients(tf.zeros([STEPS * BATCH, 6]) as tf.Tensor2D)).toThrow(
+      `${caller} gradients: known must be the tensor start had, of shape [6,7], got [6,6].`,
+    );
+    controller.dispose();
+  });
+
+  it('copies the arrays passed in and hands out arrays of its own', () => {
+    // Two runs of the same problem; in the second the caller overwrites every array right after handing it over
+    // or getting it back. Outputs, fed gradients and variable gradients must not change.
+    const { controller, fast } = make();
+    tf.tidy(() => Object.values(controller.variables).forEach((v, i) => v.assign(tf.add(v, tf.scalar(0.1 * (i + 1))))));
+    const problem = makeProblem(controller, 3, BATCH, 7, 41);
+    const clean = fastRollout(fast, problem);
+    const known = tf.tensor2d(problem.known, [3 * BATCH, 7]);
+    const run = fast.start(known, 3, BATCH);
+    const outputs = problem.feds.map((f) => {
+      const input = f.slice();
+      const output = run.forward(input);
+      const copy = output.slice();
+      input.fill(NaN);
+      output.fill(NaN);
+      return copy;
+    });
+    const fedGradients: Float32Array[] = [];
+    for (let t = 2; t >= 0; t--) {
+      const gradient = problem.weights[t].slice();
+      const fedGradient = run.backward(gradient);
+      fedGradients[t] = fedGradient.slice();
+      gradient.fill(NaN);
+      fedGradient.fill(NaN);
+    }
+    const grads = run.gradients(known);
+    outputs.forEach((output, t) => expect(Array.from(output), `output ${t}`).toEqual(Array.from(clean.outputs[t])));
+    fedGradients.forEach((grad, t) => expect(Array.from(grad), `fed gradient ${t}`).toEqual(Array.from(clean.fedGradients[t])));
+    for (const [name, grad] of Object.entries(grads)) expect(Array.from(grad.dataSync()), name).toEqual(Array.from(clean.variableGradients[name]));
+    tf.dispose([known, ...Object.values(grads)]);
+    controller.dispose();
+  });
+});
+
+describe.each([
+  ['lstm.fast: the [fed; h] kernel rows, then their transpose', () => lstm({ inputSize: 12, units: 4 }), 1, 1],
+  ['feed-forward.fast: the fed rows, then their transpose and that of kernel1', () => feedForward({ inputSize: 12, units: 4, layers: 2 }), 1, 2],
+] as const)('%s', (_, make, duringForward, duringBackward) => {
+  it('keeps its weight tensors for a whole pass: made at its first call, freed at its last', () => {
+    const controller = make();
+    const known = tf.zeros([3 * BATCH, 7]) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const run = controller.fast!.start(known, 3, BATCH);
+    const counts: number[] = [];
+    for (let t = 0; t < 3; t++) {
+      run.forward(fed());
+      counts.push(tf.memory().numTensors - before);
+    }
+    for (let t = 0; t < 3; t++) {
+      run.backward(outputGradient());
+      counts.push(tf.memory().numTensors - before);
+    }
+    expect(counts).toEqual([duringForward, duringForward, 0, duringBackward, duringBackward, 0]);
+    tf.dispose([known, ...Object.values(run.gradients(known))]);
+    controller.dispose();
+  });
+});
+
 /** A one-unit controller whose step and initial state a test chooses: inputSize 1, outputSize 2, nothing to train. */
 function custom(name: string, initialState: (batch: number) => ControllerState, output: (input: tf.Tensor2D) => unknown): Controller {
   return {
@@ -137,6 +229,10 @@ describe('differentiatedController checks', () => {
     expect(() => differentiatedController(noInitialState as never)).toThrow(
       'differentiatedController: expects a Controller (with step and initialState), got [object Object].',
     );
+    const noStep = { ...custom('x', () => ({}), twoWide), step: 'step' };
+    expect(() => differentiatedController(noStep as never)).toThrow(
+      'differentiatedController: expects a Controller (with step and initialState), got [object Object].',
+    );
   });
 
   it('names the controller and the check at start, forward and in the state', () => {
@@ -151,6 +247,16 @@ describe('differentiatedController checks', () => {
     );
     expect(() => start(custom('c', () => null as never, twoWide))).toThrow(
       "differentiatedController(c) start: the controller's state must be an object of tensors, got null.",
+    );
+    expect(() => start(custom('c', () => 'h' as never, twoWide))).toThrow(
+      "differentiatedController(c) start: the controller's state must be an object of tensors, got h.",
+    );
+    // A good initial state, but the step returns a bad one.
+    const badStep: Controller = { ...custom('c', () => ({}), twoWide), step: (input) => ({ output: twoWide(input) as tf.Tensor2D, state: { h: 5 as never } }) };
+    expect(() => start(badStep).forward(new Float32Array(0))).toThrow('differentiatedController(c) forward: state.h must be a [2, n] tensor, got 5.');
+    const noResult: Controller = { ...custom('c', () => ({}), twoWide), step: () => undefined as never };
+    expect(() => start(noResult).forward(new Float32Array(0))).toThrow(
+      "differentiatedController(c) forward: step's output must be [2, 2] (outputSize), got undefined.",
     );
     expect(() => start(custom('c', () => ({ h: 5 as never }), twoWide))).toThrow(
       'differentiatedController(c) start: state.h must be a [2, n] tensor, got 5.',
@@ -199,5 +305,33 @@ describe('differentiatedController checks', () => {
     };
     expect(failing('boom')).toBe('differentiatedController(c): an earlier call of this run failed (boom); start a new run.');
     expect(failing(undefined)).toBe('differentiatedController(c): an earlier call of this run failed (unknown error); start a new run.');
+  });
+});
+
+describe('differentiatedController gradients', () => {
+  it('gives a variable with no path to the output a zero gradient instead of failing', () => {
+    // output_t = 2 * known_t; `unused` never enters the step, and nothing else is differentiable (no state, nothing
+    // fed), so tfjs finds no path at all from the xs to the result.
+    const unused = tf.variable(tf.tensor1d([1, 2, 3]), true);
+    const double: Controller<{}> = {
+      name: 'double',
+      inputSize: 1,
+      outputSize: 1,
+      variables: { unused },
+      initialState: () => ({}),
+      step: (input) => ({ output: tf.mul(input, 2) as tf.Tensor2D, state: {} }),
+      dispose: () => unused.dispose(),
+    };
+    const known = tf.tensor2d([[1.5], [-2]]);
+    const run = differentiatedController(double).start(known, 2, 1);
+    expect(Array.from(run.forward(new Float32Array(0)))).toEqual([3]);
+    expect(Array.from(run.forward(new Float32Array(0)))).toEqual([-4]);
+    expect(run.backward(Float32Array.of(1)).length).toBe(0);
+    expect(run.backward(Float32Array.of(1)).length).toBe(0);
+    const grads = run.gradients(known);
+    expect(Object.keys(grads)).toEqual(['unused']);
+    expect(Array.from(grads.unused.dataSync())).toEqual([0, 0, 0]);
+    tf.dispose([known, grads.unused]);
+    double.dispose();
   });
 });

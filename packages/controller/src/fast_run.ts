@@ -7,7 +7,8 @@ import { formatShape } from './validate';
 /** Checks `start`'s arguments against the controller's input width; returns knownSize = known.shape[1]. */
 export function checkStart(caller: string, known: tf.Tensor2D, steps: number, batch: number, inputSize: number): number {
   for (const [name, value] of [['steps', steps], ['batch', batch]] as const) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    // Number.isInteger does not coerce: it is false for a string or any other non-number.
+    if (!Number.isInteger(value) || value <= 0) {
       throw new Error(`${caller}: ${name} must be a positive integer, got ${String(value)}.`);
     }
   }

@@ -4,6 +4,7 @@ import { useBackend } from '@mann/backend';
 import { checkGradients, maxAbsDifference, randomTensor, tensorCountAfterSteps } from '@mann/backend/testing';
 import { feedForward, feedForwardStep } from './feed_forward';
 import { glorotUniform } from './glorot_uniform';
+import { seededRandom } from './seeded_random';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -104,6 +105,12 @@ describe('feedForward', () => {
     const controller = feedForward({ inputSize: 5, units: 3, layers: 2, seed: 9 });
     const expected = glorotUniform([5, 3], 9);
     expect(maxAbsDifference(controller.variables.kernel0, expected)).toBe(0);
+    // kernel1 continues the stream: its first value comes from draw 5 * 3 + 1 = 16,
+    // limit sqrt(6 / (3 + 3)) = 1 times (2 u_16 - 1).
+    const random = seededRandom(9);
+    for (let i = 0; i < 15; i++) random();
+    expect(controller.variables.kernel1.dataSync()[0]).toBeCloseTo(2 * random() - 1, 6);
+    expect(Object.values(controller.variables).every((variable) => variable.trainable)).toBe(true);
     expect(maxAbsDifference(tf.slice(controller.variables.kernel1, [0, 0], [1, 3]), tf.slice(expected, [0, 0], [1, 3]))).toBeGreaterThan(0);
     const same = feedForward({ inputSize: 5, units: 3, layers: 2, seed: 9 });
     const other = feedForward({ inputSize: 5, units: 3, layers: 2, seed: 10 });

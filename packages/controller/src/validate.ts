@@ -13,14 +13,15 @@ export function assertPositiveInteger(value: unknown, what: string, caller: stri
   }
 }
 
+// Number.isSafeInteger and Number.isFinite do not coerce: they are false for a string or any other non-number.
 export function assertInteger(value: unknown, what: string, caller: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+  if (!Number.isSafeInteger(value)) {
     throw new Error(`${caller}: ${what} must be an integer, got ${String(value)}.`);
   }
 }
 
 export function assertFiniteNumber(value: unknown, what: string, caller: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
+  if (!Number.isFinite(value)) {
     throw new Error(`${caller}: ${what} must be a finite number, got ${String(value)}.`);
   }
 }
