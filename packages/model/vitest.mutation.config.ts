@@ -37,6 +37,11 @@ export default defineConfig({
     exclude: ['src/learning.test.ts', 'src/gradients.test.ts', 'src/parallel_trainer.test.ts', 'src/imports.test.ts'],
     testTimeout: 60_000,
     sequence: { sequencer: FastFirst },
+    // Tests that check what faster tests pin by value skip themselves here (MUTATION_RUN in src/test_helpers.ts):
+    // model.test.ts's 40-update training runs and its 50-update leak check.
+    env: { MANN_MUTATION_RUN: '1' },
+    // One module graph for every file of a run (tfjs and the backends load once, not once per file): each mutant
+    // reruns the test files that cover it, and re-importing tfjs for each would cost more than the tests.
     isolate: false,
   },
 });

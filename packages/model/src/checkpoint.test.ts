@@ -154,11 +154,28 @@ describe('checkpoints', () => {
     for (const [name, variable] of Object.entries(model.variables)) {
       expect(Array.from(restored.model.variables[name].dataSync()), name).toEqual(Array.from(variable.dataSync()));
     }
+    const otherScheme = (sizes: Parameters<typeof contentOnly>[0]) => ({ ...contentOnly(sizes), name: 'other-scheme' });
+    expect(() => restoreCheckpoint(saved, weights, 'ckpt', { controller: simpleRnn, addressing: otherScheme })).toThrow(
+      "ckpt: the addressing factory built 'other-scheme', but the checkpoint was saved with 'content-only'; pass the factory of 'content-only'.",
+    );
     const builtIn = new MemoryAugmentedNetwork(SMALL);
     const plain = await serializeCheckpoint(builtIn, { step: 0 });
+    expect(plain.manifest.config.controller).toBe('lstm');
+    expect(plain.manifest.config.addressing).toBe('lrua');
     expect(() => restoreCheckpoint(JSON.parse(JSON.stringify(plain.manifest)), plain.weights, 'ckpt', { controller: simpleRnn })).toThrow(
-      "ckpt: a controller factory was passed, but the checkpoint's controller is the built-in 'lstm'.",
+      "ckpt: a controller factory was passed, but the checkpoint's controller is the built-in 'lstm'; leave controller out to load it.",
     );
+    expect(() => restoreCheckpoint(JSON.parse(JSON.stringify(plain.manifest)), plain.weights, 'ckpt', { addressing: contentOnly })).toThrow(
+      "ckpt: an addressing factory was passed, but the checkpoint's addressing is the built-in 'lrua'; leave addressing out to load it.",
+    );
+    // Only the controller custom: the addressing stays the built-in one, no factory needed for it.
+    const half = new MemoryAugmentedNetwork({ ...SMALL, controller: simpleRnn });
+    const halfSaved = await serializeCheckpoint(half, { step: 0 });
+    expect(halfSaved.manifest.config.addressing).toBe('lrua');
+    const halfRestored = restoreCheckpoint(JSON.parse(JSON.stringify(halfSaved.manifest)), halfSaved.weights, 'ckpt', { controller: simpleRnn });
+    expect(halfRestored.model.addressing!.name).toBe('lrua');
+    halfRestored.model.dispose();
+    half.dispose();
     model.dispose();
     restored.model.dispose();
     builtIn.dispose();

@@ -108,7 +108,11 @@ function configWithParts(saved: SavedModelConfig, parts: CheckpointParts, where:
       }
       config[key] = factory;
     } else if (factory !== undefined) {
-      throw new Error(`${where}: a ${key} factory was passed, but the checkpoint's ${key} is the built-in '${String(value)}'.`);
+      const article = key === 'addressing' ? 'an' : 'a';
+      throw new Error(
+        `${where}: ${article} ${key} factory was passed, but the checkpoint's ${key} is the built-in '${String(value)}'; ` +
+          `leave ${key} out to load it.`,
+      );
     }
   }
   return config as Partial<ModelConfig>;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { InstanceAccuracy, createRandom, sampleEpisodes, syntheticPatterns } from '@mann/episodes';
 import { evaluateModel, evaluateNearestNeighbour, labelEncodingFor } from './evaluate';
@@ -58,6 +58,17 @@ describe('evaluateModel', () => {
     expect(result.accuracy.summary([1, 2, 3])).toEqual(accuracy.summary([1, 2, 3]));
     expect(result.accuracy.episodes).toBe(6);
     trainer.dispose();
+    model.dispose();
+  });
+
+  it('runs the fast path unless told otherwise, and model.forward with fastPath: false', () => {
+    const model = new MemoryAugmentedNetwork({ ...SMALL, controllerUnits: 4, memorySlots: 4, memoryWidth: 2, heads: 1 });
+    const forward = vi.spyOn(model, 'forward');
+    evaluateModel(model, { dataset, episodes: 2, shots: 2 });
+    expect(forward).not.toHaveBeenCalled();
+    evaluateModel(model, { dataset, episodes: 2, shots: 2, fastPath: false });
+    expect(forward).toHaveBeenCalledTimes(1);
+    forward.mockRestore();
     model.dispose();
   });
 

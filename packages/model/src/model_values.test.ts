@@ -220,6 +220,7 @@ describe('a model as built', () => {
     expect(Array.from(model.variables['memory/bias'].dataSync())).toEqual([0, 0, 0, 0]);
     expect(Array.from(model.variables['output/bias'].dataSync())).toEqual([0, 0]);
     expect(model.variables['output/bias'].trainable).toBe(true);
+    expect(model.variables['memory/bias'].trainable).toBe(true);
     tf.dispose(Object.values(expected));
     model.dispose();
   });
@@ -257,6 +258,21 @@ describe('a model as built', () => {
       'MemoryAugmentedNetwork.step: previousLabel has shape [2,2,1], expected [2, 2].',
     );
     model.dispose();
+  });
+
+  it('says what to call when no backend is loaded (before making anything)', () => {
+    // As in a fresh process that imported no backend package (imports.test.ts checks that for real).
+    const engine = tf.engine() as unknown as { registryFactory: Record<string, unknown> };
+    const factories = engine.registryFactory;
+    engine.registryFactory = {};
+    try {
+      expect(() => new MemoryAugmentedNetwork(TINY)).toThrow(
+        "MemoryAugmentedNetwork needs a TensorFlow.js backend, and none is loaded: call `await useBackend('wasm')` (or 'cpu', 'webgl') " +
+          'from @mann/backend first, or import a backend package such as @tensorflow/tfjs-backend-cpu.',
+      );
+    } finally {
+      engine.registryFactory = factories;
+    }
   });
 
   it('dispose frees every variable once; a disposed model refuses to run', () => {

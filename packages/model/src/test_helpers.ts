@@ -7,6 +7,12 @@ import type { AddressingFactory, ControllerFactory, ModelConfig } from './config
 import { labelEncodingFor } from './evaluate';
 import type { MemoryAugmentedNetwork } from './model';
 
+/**
+ * True in StrykerJS's runs (vitest.mutation.config.ts sets MANN_MUTATION_RUN): the few slow tests whose checks
+ * faster tests pin by value skip themselves there (`it.skipIf(MUTATION_RUN)`).
+ */
+export const MUTATION_RUN = process.env.MANN_MUTATION_RUN === '1';
+
 /** A small MANN configuration on 6x6 inputs. */
 export const SMALL: Partial<ModelConfig> = {
   controllerUnits: 24,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '@mann/backend';
 import { createRandom, type EpisodeBatch } from '@mann/episodes';
 import { restoreCheckpoint, serializeCheckpoint } from './checkpoint';
@@ -63,6 +63,24 @@ describe.each(['cpu', 'wasm'] as const)('Trainer memory on %s', (backend) => {
     tf.dispose(Object.values(restored.optimizerState));
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
+  it('fromCheckpoint keeps the saved optimiser, rate, clipping and step unless overridden, and its state when the optimiser stays', async () => {
+    const { manifest, weights } = await savedCheckpoint('rmsprop');
+    const restored = restoreCheckpoint(manifest, weights);
+    expect(restored.training.optimizer).toEqual({ name: 'rmsprop', learningRate: 1e-4, clipNorm: 10 });
+    const resumed = Trainer.fromCheckpoint(restored, { optimizer: 'rmsprop', learningRate: 0.5, clipNorm: 3, fastPath: false });
+    expect([resumed.optimizer.name, resumed.learningRate, resumed.clipNorm, resumed.fastPath, resumed.step]).toEqual(['rmsprop', 0.5, 3, false, 2]);
+    // The same optimiser named again: the saved state is taken over (copies; the restored tensors are freed).
+    expect(Object.keys(resumed.optimizer.state()).length).toBe(Object.keys(restored.optimizerState).length);
+    expect(Object.keys(restored.optimizerState).length).toBeGreaterThan(0);
+    resumed.dispose();
+    restored.model.dispose();
+    const again = restoreCheckpoint(manifest, weights);
+    const plain = Trainer.fromCheckpoint(again);
+    expect([plain.optimizer.name, plain.learningRate, plain.clipNorm, plain.fastPath]).toEqual(['rmsprop', 1e-4, 10, true]);
+    plain.dispose();
+    again.model.dispose();
   });
 
   it('frees the restored optimiser state when another optimiser is chosen, and refuses to take it twice', async () => {
@@ -223,6 +241,22 @@ describe('Trainer on a feed-forward baseline pinned by hand', () => {
     const weights = Object.fromEntries(Object.entries(trainer.model.variables).map(([name, v]) => [name, Array.from(v.dataSync())]));
     const expected = { 'controller/kernel0': [0.4, 0.3, -0.6], 'controller/bias0': [0], 'output/kernel': [1.9, -0.9], 'output/bias': [0, -0.1] };
     for (const [name, values] of Object.entries(expected)) values.forEach((value, i) => expect(weights[name][i], `${name}[${i}]`).toBeCloseTo(value, 4));
+    trainer.dispose();
+    trainer.model.dispose();
+  });
+
+  it('forward runs fastForward on the fast path and model.forward on the plain one', () => {
+    const trainer = pinned();
+    const forward = vi.spyOn(trainer.model, 'forward');
+    trainer.evaluateBatch(batch);
+    trainer.trainStep(batch);
+    expect(forward).not.toHaveBeenCalled();
+    const plain = new Trainer(trainer.model, { fastPath: false });
+    plain.evaluateBatch(batch);
+    plain.trainStep(batch);
+    expect(forward).toHaveBeenCalledTimes(2);
+    forward.mockRestore();
+    plain.dispose();
     trainer.dispose();
     trainer.model.dispose();
   });
