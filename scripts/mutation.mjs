@@ -4,6 +4,7 @@
 //   npm run mutation                         every package with a stryker.config.mjs
 //   npm run mutation -- memory episodes      those packages
 //   npm run mutation -- --changed origin/main  the packages with a file changed since that git ref (none: nothing runs)
+//   npm run mutation -- --changed HEAD~1 --except addressing,model   as CI runs it: those two take 25-40 minutes
 //
 // Each package's config sets the score below which its run fails; this script fails if any run does. Reports:
 // packages/<name>/reports/mutation/index.html. Needs the packages built (`npm run build`): tests import siblings' dist.
@@ -16,6 +17,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const all = readdirSync(path.join(root, 'packages')).filter((p) => existsSync(path.join(root, 'packages', p, 'stryker.config.mjs')));
 const args = process.argv.slice(2);
 let chosen = all;
+const exceptAt = args.indexOf('--except');
+const excepted = exceptAt >= 0 ? (args.splice(exceptAt, 2)[1] ?? '').split(',').filter(Boolean) : [];
+const unknownExcepted = excepted.filter((p) => !all.includes(p));
+if (exceptAt >= 0 && (excepted.length === 0 || unknownExcepted.length > 0)) {
+  throw new Error(`mutation: --except needs package names from ${all.join(', ')}, comma-separated; got '${excepted.join(',')}'`);
+}
 const changedAt = args.indexOf('--changed');
 if (changedAt >= 0) {
   const ref = args[changedAt + 1];
@@ -27,6 +34,12 @@ if (changedAt >= 0) {
   const unknown = args.filter((a) => !all.includes(a));
   if (unknown.length > 0) throw new Error(`mutation: no stryker.config.mjs in packages/${unknown.join(', packages/')}; choose from ${all.join(', ')}`);
   chosen = args;
+}
+
+if (excepted.length > 0) {
+  const skipped = chosen.filter((p) => excepted.includes(p));
+  chosen = chosen.filter((p) => !excepted.includes(p));
+  if (skipped.length > 0) console.log(`mutation: not running ${skipped.join(', ')} (--except)`);
 }
 
 /** Score = killed (incl. timeouts) / (all valid mutants but ignored), as Stryker computes it. */
