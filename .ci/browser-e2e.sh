@@ -37,8 +37,8 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 echo "browser-e2e: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM"), OMNIGLOT_DIR=$OMNIGLOT_DIR"
 
-# The @mann packages the page imports (not the page itself: its build depends on the env below, which turbo's
-# cache does not know about).
+# The @mann packages the page imports; the page itself is built with npm below (its turbo cache keys on
+# OMNIGLOT_DIR and MANN_CHECKPOINT but cannot see the zips' or the checkpoint folder's contents).
 npx turbo run build --filter='@mann/example-browser^...' --output-logs=errors-only
 
 work="$(mktemp -d)"

@@ -5,6 +5,5 @@ export default defineConfig({
   // Relative asset URLs, so the built page works from any folder (a static host, a file server in the e2e test).
   base: './',
   plugins: [mannAssets()],
-  worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
 });

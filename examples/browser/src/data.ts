@@ -1,10 +1,11 @@
 import { assets as builtAssets } from 'virtual:mann-assets';
 import type { MannAssets } from '../build/mann_assets';
 import { restoreCheckpoint, type CheckpointManifest } from '@mann/model';
-import { OmniglotDataset, paperSplit, type OmniglotSet } from '@mann/omniglot';
-import type { DecodeMessage, DecodeRequest } from './omniglot_worker';
+import { openHeldOut, type HeldOut, type OpenHeldOutOptions } from './held_out';
 
-/** The checkpoint and Omniglot files this build carries (see build/mann_assets.ts). */
+export type { EpisodeOptions, HeldOut } from './held_out';
+
+/** The checkpoint and held-out characters this build carries (see build/mann_assets.ts). */
 export const assets = builtAssets as MannAssets;
 
 /** A checkpoint's files, fetched once and restored again on every backend change. */
@@ -32,71 +33,25 @@ export async function fetchCheckpoint(): Promise<CheckpointFiles | null> {
   return { manifest, weights };
 }
 
-/** How the checkpoint was trained: the `mann train` options it recorded (split and split seed), if any. */
-function trainingSplit(checkpoint: CheckpointFiles | null): { split: string; seed: number } | null {
-  const run = checkpoint?.manifest.training.run as { split?: unknown; splitSeed?: unknown } | undefined;
-  if (!run || typeof run.split !== 'string') return null;
-  return { split: run.split, seed: typeof run.splitSeed === 'number' ? run.splitSeed : 0 };
-}
-
-export interface HeldOut {
-  dataset: OmniglotDataset;
-  /** Which characters these are and why they were never trained on. */
-  description: string;
-}
-
 /**
- * Loads characters the model never trained on. A checkpoint trained on the paper's split (1200 of all 1623
- * characters, the `mann train` default) has seen some of the evaluation archive, so its 423 test characters are
- * rebuilt from both archives with the same seed; otherwise the authors' evaluation archive (659 characters in 20
- * alphabets the background set does not have) is held out as a whole.
+ * Opens the characters the model never trained on, as the build chose them (build/held_out.ts): for a checkpoint
+ * trained on the paper's split (1200 of all 1623 characters, the `mann train` default), its 423 test characters,
+ * rebuilt from both archives with the split seed it recorded; otherwise the authors' evaluation archive (659
+ * characters in 20 alphabets the background set does not have). Only the index (a few dozen kB) is fetched here;
+ * `heldOut.sampleEpisode(...)` fetches the few characters each episode shows, and the rest follow in the
+ * background after the first episode.
+ *
+ * ```ts
+ * const heldOut = await loadHeldOut(model.config.imageSize, (text) => setStatus('loading', text));
+ * const batch = await heldOut.sampleEpisode({ ways: 5, shots: 10, seed: 3, labels });
+ * ```
  */
-export async function loadHeldOut(imageSize: number, checkpoint: CheckpointFiles | null, onProgress: (text: string) => void): Promise<HeldOut> {
-  const evaluation = assets.omniglot['images_evaluation.zip'];
-  if (!evaluation) throw new Error(assets.problems.find((p) => p.includes('OMNIGLOT_DIR')) ?? 'This build has no Omniglot data.');
-  const split = trainingSplit(checkpoint);
-  const background = assets.omniglot['images_background.zip'];
-  if (split?.split === 'paper' && !background) {
-    throw new Error(
-      "The checkpoint was trained on the paper's split, whose held-out characters come from both archives, but this build has no images_background.zip.",
-    );
-  }
-  const urls = split?.split === 'paper' ? [url(background!), url(evaluation)] : [url(evaluation)];
-  const sets = await decodeInWorker({ urls, imageSize }, onProgress);
-  if (split?.split === 'paper') {
-    const { test } = paperSplit(sets[0], sets[1], { seed: split.seed });
-    return {
-      dataset: new OmniglotDataset(test),
-      description: `${test.length} held-out characters of the paper's split (seed ${split.seed}), which this checkpoint never trained on`,
-    };
-  }
-  const why = !checkpoint
-    ? 'in 20 alphabets of their own'
-    : split?.split === 'official'
-      ? 'in 20 alphabets this checkpoint, trained on the official split, never saw'
-      : 'assumed held out: the checkpoint does not record its split';
-  return {
-    dataset: new OmniglotDataset(sets[0].characters),
-    description: `the ${sets[0].characters.length} characters of the evaluation archive (${why})`,
-  };
-}
-
-function decodeInWorker(request: DecodeRequest, onProgress: (text: string) => void): Promise<OmniglotSet[]> {
-  const worker = new Worker(new URL('./omniglot_worker.ts', import.meta.url), { type: 'module' });
-  return new Promise<OmniglotSet[]>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<DecodeMessage>) => {
-      const message = event.data;
-      if (message.kind === 'progress') onProgress(message.text);
-      else {
-        worker.terminate();
-        if (message.kind === 'done') resolve(message.sets);
-        else reject(new Error(message.message));
-      }
-    };
-    worker.onerror = (event) => {
-      worker.terminate();
-      reject(new Error(`The Omniglot decoder failed: ${event.message}`));
-    };
-    worker.postMessage(request);
-  }).finally(() => worker.terminate());
+export async function loadHeldOut(
+  imageSize: number,
+  onProgress: (text: string) => void,
+  options: Omit<OpenHeldOutOptions, 'onProgress'> = {},
+): Promise<HeldOut> {
+  const heldOut = assets.heldOut;
+  if (!heldOut) throw new Error(assets.problems.find((p) => p.includes('OMNIGLOT_DIR')) ?? 'This build has no Omniglot characters.');
+  return openHeldOut({ indexUrl: url(heldOut.index), indexSha256: heldOut.sha256, imageSize }, { ...options, onProgress });
 }
