@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['test/**/*.e2e.test.ts'],
     testTimeout: 180_000,
     hookTimeout: 120_000,
-    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
+    // Its own report file: the unit tests (`npm test`, vitest.unit.config.ts) write test-results.json.
+    reporters: ['default', ['json', { outputFile: 'test-results.e2e.json' }]],
   },
 });

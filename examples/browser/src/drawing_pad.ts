@@ -6,9 +6,10 @@ const STROKE_WIDTH = 2.5;
 
 /**
  * A 105x105 drawing canvas (Omniglot's own resolution) for mouse, pen and touch, drawn with pointer events.
- * `onStroke` runs each time a stroke ends.
+ * `onStrokeStart` runs when the pen goes down, `onStroke` each time a stroke ends.
  */
 export class DrawingPad {
+  onStrokeStart: () => void = () => {};
   onStroke: () => void = () => {};
   private readonly context: CanvasRenderingContext2D;
   private last: { x: number; y: number } | null = null;
@@ -20,6 +21,7 @@ export class DrawingPad {
     this.context = canvas.getContext('2d', { willReadFrequently: true })!;
     canvas.addEventListener('pointerdown', (event) => {
       canvas.setPointerCapture(event.pointerId);
+      this.onStrokeStart();
       this.last = this.toCanvas(event);
       this.dot(this.last);
       event.preventDefault();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '@mann/backend';
-import { InstanceAccuracy, createRandom, sampleEpisodes, type EpisodeBatch, type LabelEncoding } from '@mann/episodes';
+import { InstanceAccuracy, createRandom, type EpisodeBatch, type LabelEncoding } from '@mann/episodes';
 import { MemoryAugmentedNetwork, labelEncodingFor, restoreCheckpoint } from '@mann/model';
 import { chooseBackend, describeBackend } from './backends';
 import { assets, fetchCheckpoint, loadHeldOut, type CheckpointFiles, type HeldOut } from './data';
@@ -25,6 +25,8 @@ interface EpisodeRecord {
   instances: number[];
   /** Softmax probabilities per step (G * C numbers each). */
   probabilities: number[][];
+  /** The image fed to the model at each step (D numbers each, ink = 1). */
+  images: number[][];
 }
 
 /** What the page exposes on `window.mannApp`, for the curious (and the end-to-end test). */
@@ -32,10 +34,13 @@ interface AppHandle {
   status: string;
   backend: BackendName | null;
   episodes: EpisodeRecord[];
+  /** The error the page shows now (cleared when the next action succeeds). */
   error?: string;
+  /** Every error shown since the page loaded. */
+  errors: string[];
 }
 
-const app: AppHandle = { status: 'loading', backend: null, episodes: [] };
+const app: AppHandle = { status: 'loading', backend: null, episodes: [], errors: [] };
 (window as unknown as { mannApp: AppHandle }).mannApp = app;
 
 let checkpoint: CheckpointFiles | null = null;
@@ -52,11 +57,29 @@ interface Episode {
   record: EpisodeRecord;
   /** Chosen choice index per group per step, [T, 1, G], for `InstanceAccuracy`. */
   predictions: Int32Array;
+  /** The labels of the episode's classes, ascending: the only answers the model may give. */
+  labels: number[];
 }
 let episode: Episode | null = null;
+/** True while Play runs; `playToken` tells the current play loop from one a quick Pause + Play left behind. */
 let playing = false;
-/** Bumped whenever the model or episode is replaced, so a running play loop notices and stops. */
-let generation = 0;
+let playToken = 0;
+
+/**
+ * Runs the actions that use the model one at a time, in the order asked: a step, a new episode, a backend switch,
+ * a rebuilt model, a teach-it guess. A step awaits its results from the backend, so without this a second click (or
+ * a backend switch) would start while the first is still running, on state the first is about to replace.
+ */
+class ActionQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(action: () => T | Promise<T>): Promise<T> {
+    const result = this.tail.then(action);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+const actions = new ActionQueue();
 
 // ---------------------------------------------------------------- status and notices
 
@@ -73,6 +96,11 @@ function notice(text: string, kind: 'info' | 'error' = 'info', key?: string): vo
   if (key) div.dataset.key = key;
   div.textContent = text;
   $('notices').append(div);
+}
+
+/** Says `text` to screen readers (a polite live region of its own: the status line's counters are not read out). */
+function announce(text: string): void {
+  $('announce').textContent = text;
 }
 
 function showSpeed(milliseconds: number): void {
@@ -153,33 +181,70 @@ async function activateBackend(wanted: BackendName): Promise<void> {
   $('status-speed').textContent = '–';
 }
 
-async function switchBackend(wanted: BackendName): Promise<void> {
+/** The backend last picked in the menu; a switch that waited its turn goes to this one. */
+let wantedBackend: BackendName | null = null;
+
+async function switchBackend(): Promise<void> {
+  const wanted = wantedBackend;
+  if (!wanted || wanted === app.backend) return;
   setStatus('switching', `Starting ${wanted}…`);
   await activateBackend(wanted);
   // Tensors belong to the backend that made them: rebuild the model on the new one (and start a new episode).
   buildModel();
-  if (heldOut) newEpisode();
+  if (heldOut) await newEpisode(currentSeed());
+  setStatus('ready', readyText());
 }
 
 // ---------------------------------------------------------------- episodes
 
 function stopEpisode(): void {
-  generation++;
-  playing = false;
-  $('play').textContent = 'Play';
+  pendingReveal = null;
   episode?.runner.dispose();
   episode = null;
 }
 
-function newEpisode(): void {
+/** The seed in the seed box (a whole number >= 0). */
+function currentSeed(): number {
+  return Math.max(0, Math.floor(Number(($('seed') as HTMLInputElement).value) || 0));
+}
+
+/** Set when a seed is typed, until an episode starts: the next episode is then that seed. */
+let seedTyped = false;
+
+/** The next episode's seed: the one typed in the box, else the current episode's plus one. */
+function nextSeed(): number {
+  return seedTyped || !episode ? currentSeed() : episode.record.seed + 1;
+}
+
+/** Play and Step start a new episode when there is none, the current one is over, or another seed was typed. */
+function needsNewEpisode(): boolean {
+  return !episode || episode.t >= episode.batch.steps || (seedTyped && currentSeed() !== episode.record.seed);
+}
+
+/** Starts episode `seed` (not played yet); the seed box shows the seed of the episode on the page. */
+async function newEpisode(seed: number): Promise<void> {
   if (!model || !heldOut) return;
   stopEpisode();
-  const seedInput = $('seed') as HTMLInputElement;
-  const seed = Math.max(0, Math.floor(Number(seedInput.value) || 0));
   const ways = selectedWays();
-  const batch = sampleEpisodes(heldOut.dataset, { ways, shots: SHOTS, batchSize: 1, labels, random: createRandom(seed) });
-  const record: EpisodeRecord = { backend: app.backend!, seed, ways, labels: [], guesses: [], instances: [], probabilities: [] };
-  episode = { batch, runner: new StepRunner(model, labels), t: 0, record, predictions: new Int32Array(batch.steps * batch.groups) };
+  // Fetches the few characters this episode shows, if they are not here yet (a few kB each).
+  const status = $('status-text').textContent;
+  let batch: EpisodeBatch;
+  try {
+    batch = await heldOut.sampleEpisode({ ways, shots: SHOTS, seed, labels, onProgress: (text) => ($('status-text').textContent = text) });
+  } finally {
+    $('status-text').textContent = status;
+  }
+  const record: EpisodeRecord = { backend: app.backend!, seed, ways, labels: [], guesses: [], instances: [], probabilities: [], images: [] };
+  // The labels of this episode's classes: with fewer classes than the model has outputs, it answers only these.
+  const episodeLabels = [...new Set(batch.labels)].sort((a, b) => a - b);
+  episode = {
+    batch,
+    runner: new StepRunner(model, labels),
+    t: 0,
+    record,
+    predictions: new Int32Array(batch.steps * batch.groups),
+    labels: episodeLabels,
+  };
   app.episodes.push(record);
   document.body.dataset.episode = 'ready';
   $('history').replaceChildren();
@@ -188,7 +253,8 @@ function newEpisode(): void {
   clearMemoryMaps();
   drawInk($('current-image') as HTMLCanvasElement, new Float32Array(model.imageSize));
   renderAccuracy(episode);
-  seedInput.value = String(seed + 1);
+  ($('seed') as HTMLInputElement).value = String(seed);
+  seedTyped = false;
 }
 
 function delay(milliseconds: number): Promise<void> {
@@ -200,17 +266,27 @@ function stepInterval(): number {
   return speed === 'max' ? 0 : 1000 / Number(speed);
 }
 
-/** Plays one step: shows the image and the model's guess, then reveals the true label. */
-async function playStep(): Promise<boolean> {
+/** Shows a step's true label; runs once, either after half the step interval or when the next step starts. */
+interface Reveal {
+  run(): void;
+  /** Whether the episode has steps left after this one. */
+  more: boolean;
+}
+let pendingReveal: Reveal | null = null;
+
+/**
+ * Runs the next step of the episode (call it through `actions`): the model's guess is shown at once; the returned
+ * `Reveal` shows the true label. Returns null when the episode has no step left.
+ */
+async function playStep(): Promise<Reveal | null> {
+  pendingReveal?.run();
   const current = episode;
-  if (!current || current.t >= current.batch.steps) return false;
-  const mine = generation;
+  if (!current || current.t >= current.batch.steps) return null;
   const { batch, runner, t, record } = current;
   const d = batch.sampleSize;
   const l = labels.size;
   const image = batch.inputs.slice(t * d, (t + 1) * d);
-  const outcome = await runner.propose(image, batch.previousLabels.slice(t * l, (t + 1) * l));
-  if (mine !== generation) return false;
+  const outcome = await runner.propose(image, batch.previousLabels.slice(t * l, (t + 1) * l), current.labels);
   runner.accept();
   current.t++;
   showSpeed(outcome.milliseconds);
@@ -221,60 +297,142 @@ async function playStep(): Promise<boolean> {
   record.guesses.push(outcome.guess);
   record.instances.push(instance);
   record.probabilities.push(Array.from(outcome.probabilities));
+  record.images.push(Array.from(image));
 
-  drawInk($('current-image') as HTMLCanvasElement, image);
-  $('current-caption').textContent = `step ${t + 1} of ${batch.steps} · ${ordinal(instance)} time this character is shown`;
+  const imageCanvas = $('current-image') as HTMLCanvasElement;
+  drawInk(imageCanvas, image);
+  const caption = `step ${t + 1} of ${batch.steps} · ${ordinal(instance)} time this character is shown`;
+  $('current-caption').textContent = caption;
+  imageCanvas.setAttribute('aria-label', `The drawing of ${caption}`);
   $('guess').textContent = labels.describe(outcome.guess);
   $('confidence').textContent = `(${(100 * outcome.confidence).toFixed(0)}% sure)`;
   $('truth').textContent = '?';
   $('right-wrong').textContent = '';
-  drawBars(outcome, null);
+  drawBars(outcome, null, current.labels);
   drawMemory(outcome.memory);
-  const interval = stepInterval();
-  if (interval > 0) await delay(interval / 2);
-  if (mine !== generation) return false;
 
-  const right = outcome.guess === label;
-  $('truth').textContent = labels.describe(label);
-  const verdict = $('right-wrong');
-  verdict.textContent = right ? 'right' : instance === 1 ? 'wrong (first sight: it could only guess)' : 'wrong';
-  verdict.className = right ? 'right' : 'wrong';
-  drawBars(outcome, label);
-  appendHistory($('history'), image, `${labels.describe(outcome.guess)}·${instance}`, right, `step ${t + 1}: guessed ${labels.describe(outcome.guess)}, was ${labels.describe(label)}`);
-  if (current.t === batch.steps) {
-    allEpisodes.add(batch, current.predictions);
-    document.body.dataset.episode = 'done';
-  }
-  renderAccuracy(current);
-  if (interval > 0) await delay(interval / 2);
-  return current.t < batch.steps;
+  let revealed = false;
+  const reveal: Reveal = {
+    more: current.t < batch.steps,
+    run() {
+      if (revealed) return;
+      revealed = true;
+      if (pendingReveal === reveal) pendingReveal = null;
+      if (episode !== current) return; // the episode was replaced meanwhile
+      const right = outcome.guess === label;
+      $('truth').textContent = labels.describe(label);
+      const verdict = $('right-wrong');
+      verdict.textContent = right ? 'right' : instance === 1 ? 'wrong (first sight: it could only guess)' : 'wrong';
+      verdict.className = right ? 'right' : 'wrong';
+      drawBars(outcome, label, current.labels);
+      appendHistory($('history'), image, `${labels.describe(outcome.guess)}·${instance}`, right, `step ${t + 1}: guessed ${labels.describe(outcome.guess)}, was ${labels.describe(label)}`);
+      if (t + 1 === batch.steps) {
+        allEpisodes.add(batch, current.predictions);
+        document.body.dataset.episode = 'done';
+        // The episode is over: Play (clicked from now on) starts the next one, it does not pause this one.
+        if (playing) {
+          playing = false;
+          playToken++;
+        }
+        renderPlayButton();
+      }
+      renderAccuracy(current);
+      // Every step is read out when they come slowly (2 steps/s or slower, or one at a time); at speed, the result.
+      if (!playing || stepInterval() >= 500) {
+        announce(`Step ${t + 1}: guessed ${labels.describe(outcome.guess)}, ${Math.round(100 * outcome.confidence)}% sure; it was ${labels.describe(label)}: ${right ? 'right' : 'wrong'}.`);
+      } else if (t + 1 === batch.steps) {
+        const correct = record.guesses.filter((guess, i) => guess === record.labels[i]).length;
+        announce(`Episode done: ${correct} of ${batch.steps} right.`);
+      }
+    },
+  };
+  pendingReveal = reveal;
+  return reveal;
 }
 
+/** Waits half a step interval (none at full speed), then shows the true label. */
+async function revealLater(reveal: Reveal): Promise<void> {
+  const interval = stepInterval();
+  if (interval > 0) await delay(interval / 2);
+  reveal.run();
+}
+
+function renderPlayButton(): void {
+  const button = $('play');
+  const finished = !episode || episode.t >= episode.batch.steps;
+  button.textContent = playing ? 'Pause' : finished && episode ? 'Play next episode' : 'Play';
+  button.setAttribute('aria-pressed', String(playing));
+}
+
+function pause(): void {
+  playing = false;
+  playToken++;
+  renderPlayButton();
+  if (document.body.dataset.episode === 'playing') document.body.dataset.episode = 'paused';
+}
+
+/** Play / Pause. Play runs the episode's steps one after another (a finished episode: the next seed first). */
 async function play(): Promise<void> {
-  if (playing) {
-    playing = false;
-    $('play').textContent = 'Play';
-    return;
-  }
-  if (!episode || episode.t >= episode.batch.steps) newEpisode();
-  if (!episode) return;
+  if (playing) return pause();
   playing = true;
-  $('play').textContent = 'Pause';
-  const mine = generation;
-  document.body.dataset.episode = 'playing';
+  const token = ++playToken;
+  const stillPlaying = () => playing && token === playToken;
+  renderPlayButton();
   try {
-    while (playing && mine === generation && (await playStep())) {
-      // At full speed, let the page paint between steps.
-      if (stepInterval() === 0) await delay(0);
+    const current = await actions.run(async () => {
+      if (stillPlaying() && needsNewEpisode()) await newEpisode(nextSeed());
+      return episode;
+    });
+    if (!current || !stillPlaying()) return;
+    document.body.dataset.episode = 'playing';
+    bringStageIntoView();
+    while (stillPlaying() && episode === current) {
+      const reveal = await actions.run(() => (stillPlaying() && episode === current ? playStep() : null));
+      if (!reveal) break;
+      await revealLater(reveal);
+      recover();
+      if (!reveal.more) break;
+      const interval = stepInterval();
+      if (interval > 0) await delay(interval / 2);
+      else await delay(0); // at full speed, let the page paint between steps
     }
   } catch (error) {
     fail(error);
   }
-  if (mine === generation) {
+  if (token === playToken) {
     playing = false;
-    $('play').textContent = episode && episode.t >= episode.batch.steps ? 'Play next episode' : 'Play';
+    renderPlayButton();
     if (document.body.dataset.episode === 'playing') document.body.dataset.episode = 'paused';
   }
+}
+
+/** Steps waiting in the queue from Step clicks (a few are kept; more clicks meanwhile are dropped). */
+let queuedSteps = 0;
+
+/** Step: pauses play and runs one step (a finished episode: the next seed's first). */
+function stepOnce(): void {
+  if (playing) pause();
+  if (queuedSteps >= 2) return;
+  queuedSteps++;
+  actions
+    .run(async () => {
+      queuedSteps--;
+      if (needsNewEpisode()) await newEpisode(nextSeed());
+      return playStep();
+    })
+    .then(async (reveal) => {
+      if (reveal) await revealLater(reveal);
+      renderPlayButton();
+      recover();
+    })
+    .catch(fail);
+}
+
+/** On a small screen, scrolls so the image and the guess are in view while an episode plays. */
+function bringStageIntoView(): void {
+  const stage = $('watch-stage');
+  const box = stage.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) stage.scrollIntoView({ block: 'start', behavior: 'smooth' });
 }
 
 // ---------------------------------------------------------------- rendering
@@ -284,14 +442,16 @@ function ordinal(k: number): string {
   return `${k}${suffix}`;
 }
 
-function drawBars(outcome: StepOutcome, truth: number | null): void {
+/** A bar per label the model may answer (`allowed`): its probability; the true label's bar in green. */
+function drawBars(outcome: StepOutcome, truth: number | null, allowed: readonly number[]): void {
   const bars = $('probabilities');
   if (labels.groups !== 1) {
     bars.textContent = '';
     return;
   }
   bars.replaceChildren(
-    ...Array.from(outcome.probabilities, (p, choice) => {
+    ...allowed.map((choice) => {
+      const p = outcome.probabilities[choice];
       const bar = document.createElement('div');
       bar.style.height = `${Math.max(1, 60 * p)}px`;
       bar.title = `${labels.describe(choice)}: ${(100 * p).toFixed(1)}%`;
@@ -302,6 +462,7 @@ function drawBars(outcome: StepOutcome, truth: number | null): void {
       return bar;
     }),
   );
+  bars.setAttribute('aria-label', `Probabilities: ${allowed.map((c) => `${labels.describe(c)} ${(100 * outcome.probabilities[c]).toFixed(0)}%`).join(', ')}`);
 }
 
 function appendHistory(list: HTMLElement, image: Float32Array, text: string, right: boolean | null, title: string): void {
@@ -358,41 +519,75 @@ function sizeMap(id: string, rows: number): HTMLCanvasElement {
 function drawMemory(view: MemoryView | null): void {
   if (!view) return;
   const { slots, width, heads } = view;
-  if (view.usage) drawHeatMap(sizeMap('map-usage', 1), view.usage, 1, slots, { scale: 'sequential' });
-  if (view.readWeights) drawHeatMap(sizeMap('map-read', heads), view.readWeights, heads, slots, { scale: 'sequential' });
-  if (view.writeWeights) drawHeatMap(sizeMap('map-write', heads), view.writeWeights, heads, slots, { scale: 'sequential' });
-  drawHeatMap(sizeMap('map-memory', width), transpose(view.memory, slots, width), width, slots, { scale: 'diverging' });
+  if (view.usage) legend('usage', drawHeatMap(sizeMap('map-usage', 1), view.usage, 1, slots, { scale: 'sequential' }), 'sequential');
+  if (view.readWeights) legend('read', drawHeatMap(sizeMap('map-read', heads), view.readWeights, heads, slots, { scale: 'sequential' }), 'sequential');
+  if (view.writeWeights) legend('write', drawHeatMap(sizeMap('map-write', heads), view.writeWeights, heads, slots, { scale: 'sequential' }), 'sequential');
+  legend('memory', drawHeatMap(sizeMap('map-memory', width), transpose(view.memory, slots, width), width, slots, { scale: 'diverging' }), 'diverging');
+}
+
+/** The colour scale of a map: the values its darkest and brightest colours stand for (each map scales to its largest). */
+function legend(map: string, maximum: number, scale: 'sequential' | 'diverging'): void {
+  const low = scale === 'sequential' || maximum === 0 ? '0' : (-maximum).toPrecision(2);
+  const high = maximum === 0 ? '0' : maximum.toPrecision(2);
+  const element = $(`legend-${map}`);
+  element.querySelector('.low')!.textContent = low;
+  element.querySelector('.high')!.textContent = high;
+  element.title = `colour scale: ${low} to ${high}`;
 }
 
 function clearMemoryMaps(): void {
   if (!model) return;
   const c = model.config;
-  drawHeatMap(sizeMap('map-usage', 1), new Float32Array(c.memorySlots), 1, c.memorySlots, { scale: 'sequential' });
-  drawHeatMap(sizeMap('map-read', c.heads), new Float32Array(c.heads * c.memorySlots), c.heads, c.memorySlots, { scale: 'sequential' });
-  drawHeatMap(sizeMap('map-write', c.heads), new Float32Array(c.heads * c.memorySlots), c.heads, c.memorySlots, { scale: 'sequential' });
-  drawHeatMap(sizeMap('map-memory', c.memoryWidth), new Float32Array(c.memoryWidth * c.memorySlots), c.memoryWidth, c.memorySlots, { scale: 'diverging' });
+  drawMemory({
+    slots: c.memorySlots,
+    width: c.memoryWidth,
+    heads: c.heads,
+    memory: new Float32Array(c.memoryWidth * c.memorySlots),
+    usage: new Float32Array(c.memorySlots),
+    readWeights: new Float32Array(c.heads * c.memorySlots),
+    writeWeights: new Float32Array(c.heads * c.memorySlots),
+  });
 }
 
 // ---------------------------------------------------------------- teach it
+
+/** How long the pen must stay up before the model guesses: a character is often several strokes. */
+const GUESS_AFTER_MS = 600;
 
 let teachRunner: StepRunner | null = null;
 let teachPrevious: Float32Array | null = null;
 let teachInput: Float32Array | null = null;
 let teachOutcome: StepOutcome | null = null;
 let teachLabels: number[] = [];
+/** Bumped when the drawing changes or is cleared, so a guess made for an older drawing is dropped. */
+let drawingVersion = 0;
+let guessTimer: ReturnType<typeof setTimeout> | undefined;
 const pad = new DrawingPad($('pad') as HTMLCanvasElement);
+
+function setLabelButtons(enabled: boolean): void {
+  for (const button of $('teach-labels').querySelectorAll('button')) button.disabled = !enabled;
+}
+
+/** Forgets the drawing and its guess (the memory keeps what was labelled). */
+function clearDrawing(): void {
+  drawingVersion++;
+  clearTimeout(guessTimer);
+  pad.clear();
+  teachRunner?.discardPending();
+  teachInput = null;
+  teachOutcome = null;
+  if (model) drawInk($('pad-preview') as HTMLCanvasElement, new Float32Array(model.imageSize));
+  $('teach-guess').textContent = '–';
+  $('teach-confidence').textContent = '';
+  setLabelButtons(false);
+}
 
 function resetTeach(): void {
   if (!model) return;
   teachRunner?.dispose();
   teachRunner = new StepRunner(model, labels);
   teachPrevious = new Float32Array(labels.size);
-  teachInput = null;
-  teachOutcome = null;
-  pad.clear();
-  drawInk($('pad-preview') as HTMLCanvasElement, new Float32Array(model.imageSize));
-  $('teach-guess').textContent = '–';
-  $('teach-confidence').textContent = '';
+  clearDrawing();
   $('teach-history').replaceChildren();
   // The labels the user can give: the model's first `ways` labels (for strings, a fixed random set of them).
   const ways = selectedWays();
@@ -403,23 +598,32 @@ function resetTeach(): void {
       button.textContent = labels.describe(label);
       button.dataset.label = String(label);
       button.disabled = true;
-      button.addEventListener('click', () => void teachLabel(label).catch(fail));
+      button.setAttribute('aria-label', `This is ${labels.describe(label)}`);
+      button.addEventListener('click', () => void actions.run(() => teachLabel(label)).catch(fail));
       return button;
     }),
   );
 }
 
-/** The user lifted the pen: show what the model makes of the drawing (nothing enters memory yet). */
-async function teachGuess(): Promise<void> {
-  if (!teachRunner || !model) return;
-  teachInput = pad.toInput(model.config.imageSize);
-  drawInk($('pad-preview') as HTMLCanvasElement, teachInput);
-  teachOutcome = await teachRunner.propose(teachInput, teachPrevious!);
-  showSpeed(teachOutcome.milliseconds);
-  $('teach-guess').textContent = labels.describe(teachOutcome.guess);
-  $('teach-confidence').textContent = `(${(100 * teachOutcome.confidence).toFixed(0)}% sure)`;
-  drawMemory(teachOutcome.memory);
-  for (const button of $('teach-labels').querySelectorAll('button')) button.disabled = false;
+/** The pen has been up for a moment: show what the model makes of the drawing (nothing enters memory yet). */
+async function teachGuess(version: number): Promise<void> {
+  if (!teachRunner || !model || version !== drawingVersion) return;
+  const input = pad.toInput(model.config.imageSize);
+  drawInk($('pad-preview') as HTMLCanvasElement, input);
+  const outcome = await teachRunner.propose(input, teachPrevious!, labels.groups === 1 ? teachLabels : undefined);
+  if (version !== drawingVersion) {
+    teachRunner.discardPending(); // the drawing changed while the model looked at it
+    return;
+  }
+  teachInput = input;
+  teachOutcome = outcome;
+  showSpeed(outcome.milliseconds);
+  $('teach-guess').textContent = labels.describe(outcome.guess);
+  $('teach-confidence').textContent = `(${(100 * outcome.confidence).toFixed(0)}% sure)`;
+  announce(`The model guesses ${labels.describe(outcome.guess)}, ${Math.round(100 * outcome.confidence)}% sure. Choose what it is.`);
+  drawMemory(outcome.memory);
+  setLabelButtons(true);
+  recover();
 }
 
 /**
@@ -432,67 +636,118 @@ async function teachLabel(label: number): Promise<void> {
   labels.encode(label, teachPrevious!, 0);
   const right = teachOutcome.guess === label;
   appendHistory($('teach-history'), teachInput, `${labels.describe(teachOutcome.guess)}→${labels.describe(label)}`, right, `guessed ${labels.describe(teachOutcome.guess)}, you said ${labels.describe(label)}`);
-  teachOutcome = null;
-  teachInput = null;
-  pad.clear();
-  $('teach-guess').textContent = '–';
-  $('teach-confidence').textContent = '';
-  for (const button of $('teach-labels').querySelectorAll('button')) button.disabled = true;
+  teachOutcome = null; // accepted: clearDrawing must not discard it
+  clearDrawing();
+  recover();
 }
 
 // ---------------------------------------------------------------- wiring
 
+/** Shows an error (one banner, replaced by the next) until an action succeeds again. */
 function fail(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   app.error = message;
-  setStatus('error', 'Something went wrong.');
-  notice(message, 'error');
+  app.errors.push(message);
+  setStatus('error', 'Something went wrong (see the red note); the page recovers with the next thing that works.');
+  notice(message, 'error', 'failure');
   console.error(error);
 }
 
-function showTab(name: 'watch' | 'teach'): void {
-  $('watch').hidden = name !== 'watch';
-  $('teach').hidden = name !== 'teach';
-  $('tab-watch').setAttribute('aria-selected', String(name === 'watch'));
-  $('tab-teach').setAttribute('aria-selected', String(name === 'teach'));
-  if (name === 'teach') playing = false;
+/** An action worked: the error banner, if any, goes. */
+function recover(): void {
+  if (app.error === undefined) return;
+  delete app.error;
+  document.querySelector('[data-key="failure"]')?.remove();
+  setStatus('ready', readyText());
+}
+
+type Tab = 'watch' | 'teach';
+const TABS: Tab[] = ['watch', 'teach'];
+
+function showTab(name: Tab, focus = false): void {
+  for (const tab of TABS) {
+    const button = $(`tab-${tab}`);
+    const selected = tab === name;
+    $(tab).hidden = !selected;
+    button.setAttribute('aria-selected', String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    if (selected && focus) button.focus();
+  }
+  if (name === 'teach' && playing) pause();
+}
+
+/** A change that replaces the model or the episode: play stops first, then it waits its turn. */
+function replace(action: () => void | Promise<void>): void {
+  if (playing) pause();
+  actions
+    .run(action)
+    .then(() => {
+      renderPlayButton();
+      recover();
+    })
+    .catch(fail);
 }
 
 function wire(): void {
-  $('new-episode').addEventListener('click', newEpisode);
+  $('new-episode').addEventListener('click', () => replace(() => newEpisode(nextSeed())));
   $('play').addEventListener('click', () => void play());
-  $('step').addEventListener('click', () => {
-    if (!episode || episode.t >= episode.batch.steps) newEpisode();
-    playing = false;
-    void playStep().catch(fail);
+  $('step').addEventListener('click', stepOnce);
+  // A seed typed in starts that episode (Enter, or leaving the box).
+  // A seed typed in is the next episode's: Enter starts it now, Play or Step when clicked. (Not on leaving the box:
+  // a new episode re-lays the page out between the press and the release of a click on Play, and the click is lost.)
+  $('seed').addEventListener('input', () => (seedTyped = true));
+  $('seed').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') replace(() => newEpisode(currentSeed()));
   });
   $('backend').addEventListener('change', () => {
-    void switchBackend(($('backend') as HTMLSelectElement).value as BackendName)
-      .then(() => setStatus('ready', readyText()))
-      .catch(fail);
+    wantedBackend = ($('backend') as HTMLSelectElement).value as BackendName;
+    replace(switchBackend);
   });
-  $('model-source').addEventListener('change', () => {
-    fillWays();
-    buildModel();
+  $('model-source').addEventListener('change', () =>
+    replace(async () => {
+      fillWays();
+      buildModel();
+      if (heldOut) await newEpisode(currentSeed());
+    }),
+  );
+  $('ways').addEventListener('change', () =>
+    replace(async () => {
+      // A fresh model's output layer has one unit per class, so it is rebuilt; a checkpoint plays fewer classes.
+      if (!useCheckpoint()) buildModel();
+      else {
+        allEpisodes = new InstanceAccuracy();
+        resetTeach();
+      }
+      if (heldOut) await newEpisode(currentSeed());
+    }),
+  );
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => showTab(tab));
+  // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern).
+  $('tablist').addEventListener('keydown', (event) => {
+    const at = TABS.findIndex((tab) => $(`tab-${tab}`).getAttribute('aria-selected') === 'true');
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: TABS.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    showTab(TABS[(next + TABS.length) % TABS.length], true);
   });
-  $('ways').addEventListener('change', () => {
-    // A fresh model's output layer has one unit per class, so it is rebuilt; a checkpoint plays fewer classes.
-    if (!useCheckpoint()) buildModel();
-    else {
-      stopEpisode();
-      allEpisodes = new InstanceAccuracy();
-      renderAccuracy(null);
-      resetTeach();
+  $('pad-clear').addEventListener('click', clearDrawing);
+  $('teach-reset').addEventListener('click', () => void actions.run(resetTeach).catch(fail));
+  pad.onStrokeStart = () => {
+    // More ink: the guess shown is for a drawing that is no longer there.
+    drawingVersion++;
+    clearTimeout(guessTimer);
+    if (teachOutcome) {
+      teachOutcome = null;
+      $('teach-guess').textContent = '…';
+      $('teach-confidence').textContent = '';
+      setLabelButtons(false);
     }
-  });
-  $('tab-watch').addEventListener('click', () => showTab('watch'));
-  $('tab-teach').addEventListener('click', () => showTab('teach'));
-  $('pad-clear').addEventListener('click', () => {
-    pad.clear();
-    for (const button of $('teach-labels').querySelectorAll('button')) button.disabled = true;
-  });
-  $('teach-reset').addEventListener('click', resetTeach);
-  pad.onStroke = () => void teachGuess().catch(fail);
+  };
+  pad.onStroke = () => {
+    const version = drawingVersion;
+    clearTimeout(guessTimer);
+    guessTimer = setTimeout(() => void actions.run(() => teachGuess(version)).catch(fail), GUESS_AFTER_MS);
+  };
 }
 
 function readyText(): string {
@@ -524,18 +779,17 @@ async function start(): Promise<void> {
   for (const problem of assets.problems.filter((p) => p.includes('OMNIGLOT_DIR'))) notice(problem, 'error');
   fillWays();
   buildModel();
-  if (model && assets.omniglot['images_evaluation.zip']) {
+  if (model && assets.heldOut) {
     try {
-      const started = performance.now();
-      heldOut = await loadHeldOut(model.config.imageSize, checkpoint, (text) => setStatus('loading', text));
-      console.info(`Omniglot loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      heldOut = await loadHeldOut(model.config.imageSize, (text) => setStatus('loading', text));
     } catch (error) {
       notice(`The Omniglot characters could not be loaded: ${(error as Error).message}`, 'error');
     }
   }
   for (const id of ['new-episode', 'play', 'step']) ($(id) as HTMLButtonElement).disabled = !heldOut;
   if (!heldOut) showTab('teach');
-  else newEpisode();
+  else await newEpisode(currentSeed());
+  renderPlayButton();
   setStatus('ready', readyText());
 }
 
@@ -546,6 +800,7 @@ function requestedBackend(): BackendName {
 }
 
 for (const id of ['new-episode', 'play', 'step']) ($(id) as HTMLButtonElement).disabled = true;
-start().catch(fail);
+// Start-up goes through the queue too: a backend picked while the page loads waits until it has loaded.
+actions.run(start).catch(fail);
 // For the console: `tf.memory()` shows that tensors do not leak from step to step.
 (window as unknown as { tf: typeof tf }).tf = tf;

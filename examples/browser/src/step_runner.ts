@@ -52,8 +52,12 @@ export class StepRunner {
     this.state = model.initialState(1);
   }
 
-  /** Computes the model's output for `image` (D numbers) given the previous step's label (G * C numbers). */
-  async propose(image: Float32Array, previousLabel: Float32Array): Promise<StepOutcome> {
+  /**
+   * Computes the model's output for `image` (D numbers) given the previous step's label (G * C numbers).
+   * `allowed`: for one-hot labels, the labels it may answer (an episode's classes, when it plays fewer classes than
+   * the model has outputs); the probabilities of the others are set to 0 and the rest renormalised.
+   */
+  async propose(image: Float32Array, previousLabel: Float32Array, allowed?: readonly number[]): Promise<StepOutcome> {
     const started = performance.now();
     this.discardPending();
     const { model, groups, choices } = this;
@@ -76,6 +80,7 @@ export class StepRunner {
       addressing?.writeWeights?.data(),
     ])) as (Float32Array | undefined)[];
     result.probabilities.dispose();
+    if (allowed && groups === 1) restrictTo(probabilities!, allowed);
     const choicesByGroup: number[] = [];
     let confidence = 1;
     for (let g = 0; g < groups; g++) {
@@ -116,9 +121,20 @@ export class StepRunner {
     tf.dispose(tensorsOf(this.state));
   }
 
-  private discardPending(): void {
+  /** Drops the last proposal, if any (the drawing it was made for was cleared); the current state stays. */
+  discardPending(): void {
     if (this.pending) disposeExcept(this.pending, this.state);
     this.pending = null;
+  }
+}
+
+/** Zeroes the probabilities of labels not in `allowed` and renormalises the others to sum to 1, in place. */
+export function restrictTo(probabilities: Float32Array, allowed: readonly number[]): void {
+  const keep = new Set(allowed);
+  let total = 0;
+  for (const label of keep) total += probabilities[label] ?? 0;
+  for (let label = 0; label < probabilities.length; label++) {
+    probabilities[label] = keep.has(label) && total > 0 ? probabilities[label] / total : 0;
   }
 }
 

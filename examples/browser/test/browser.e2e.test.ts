@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DOWNLOAD_BUDGET, measureDownload } from '../scripts/measure-download.mjs';
 import { serveFolder } from './static_server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +44,7 @@ interface EpisodeRecord {
   guesses: number[];
   instances: number[];
   probabilities: number[][];
+  images: number[][];
 }
 
 let context: BrowserContext;
@@ -50,6 +52,21 @@ let page: Page;
 let server: { url: string; close: () => Promise<void> };
 let userDataDir: string;
 const episodes: Record<string, EpisodeRecord> = {};
+/** Console errors and uncaught page errors of the main page: any one fails the test that was running. */
+let pageErrors: string[] = [];
+
+/** Watches a page for console errors and uncaught errors (a person would see something broken). */
+function collectErrors(target: Page, into: string[]): void {
+  target.on('pageerror', (error) => into.push(`page error: ${error.message}`));
+  target.on('console', (message) => {
+    if (message.type() === 'error') into.push(`console error: ${message.text()}`);
+  });
+}
+
+/** The page's `window.mannApp`. */
+function appState<T>(target: Page, read: (app: { status: string; backend: string; error?: string; errors: string[]; episodes: EpisodeRecord[] }) => T): Promise<T> {
+  return target.evaluate(`(${read.toString()})(window.mannApp)`) as Promise<T>;
+}
 
 async function waitReady(target: Page): Promise<void> {
   await target.waitForFunction(
@@ -73,14 +90,75 @@ async function playEpisode(backend: string): Promise<EpisodeRecord> {
   }, backend);
   await page.selectOption('#speed', 'max');
   await page.selectOption('#ways', '5');
-  await page.fill('#seed', '3');
-  await page.click('#new-episode');
-  await page.click('#play');
-  await page.waitForSelector('body[data-episode="done"]', { timeout: 120_000 });
-  return page.evaluate(() => {
-    const app = (window as unknown as { mannApp: { episodes: EpisodeRecord[] } }).mannApp;
-    return app.episodes[app.episodes.length - 1];
+  return playSeed(3);
+}
+
+/** Types `seed` in the seed box (a person's way: type, then Play), plays that episode to its end, returns it. */
+async function playSeed(seed: number, target: Page = page): Promise<EpisodeRecord> {
+  await target.fill('#seed', String(seed));
+  await target.click('#play');
+  await target.waitForSelector('body[data-episode="done"]', { timeout: 120_000 });
+  const record = await appState(target, (app) => app.episodes[app.episodes.length - 1]);
+  expect(record.seed, 'the episode played is the seed typed before Play').toBe(seed);
+  expect(record.guesses).toHaveLength(record.ways * 10);
+  return record;
+}
+
+/** Accuracy from the 2nd instance on, over episodes. */
+function laterAccuracy(records: EpisodeRecord[]): { right: number; shown: number } {
+  let right = 0;
+  let shown = 0;
+  for (const r of records) {
+    r.instances.forEach((instance, t) => {
+      if (instance < 2) return;
+      shown++;
+      if (r.guesses[t] === r.labels[t]) right++;
+    });
+  }
+  return { right, shown };
+}
+
+/** Whether the page carries a trained checkpoint (the one shipped in checkpoints/), not a generated untrained one. */
+async function trained(): Promise<boolean> {
+  const text = (await page.textContent('#status-model')) ?? '';
+  const steps = Number(/^checkpoint, ([\d,]+) training steps/.exec(text)?.[1].replace(/,/g, '') ?? 0);
+  return steps >= 10_000;
+}
+
+type Point = [number, number];
+
+/** Draws strokes on the teach-it pad with the mouse; points are fractions of the pad's width and height. */
+async function drawStrokes(strokes: Point[][]): Promise<void> {
+  const pad = await page.locator('#pad').boundingBox();
+  expect(pad).not.toBeNull();
+  for (const points of strokes) {
+    await page.mouse.move(pad!.x + points[0][0] * pad!.width, pad!.y + points[0][1] * pad!.height);
+    await page.mouse.down();
+    for (const [x, y] of points.slice(1)) await page.mouse.move(pad!.x + x * pad!.width, pad!.y + y * pad!.height, { steps: 6 });
+    await page.mouse.up();
+  }
+}
+
+/** Waits for the teach-it guess of the drawing just made; returns it. */
+async function teachGuess(): Promise<string> {
+  await page.waitForFunction(() => /^[a-z]$/.test(document.getElementById('teach-guess')!.textContent ?? ''), undefined, { timeout: 30_000 });
+  return (await page.textContent('#teach-guess'))!;
+}
+
+/** Three shapes a person might teach, a little displaced each time they are drawn again (`shift`). */
+function shapes(shift: number): Record<'circle' | 'cross' | 'bar', Point[][]> {
+  const circle: Point[] = Array.from({ length: 25 }, (_, i) => {
+    const angle = (2 * Math.PI * i) / 24;
+    return [0.5 + shift + 0.28 * Math.cos(angle), 0.5 - shift + 0.28 * Math.sin(angle)];
   });
+  return {
+    circle: [circle],
+    cross: [
+      [[0.2 + shift, 0.2], [0.8 + shift, 0.8]],
+      [[0.8 + shift, 0.2], [0.2 + shift, 0.8]],
+    ],
+    bar: [[[0.15, 0.5 + shift], [0.85, 0.5 + shift]]],
+  };
 }
 
 function maxDifference(a: number[][], b: number[][]): number {
@@ -107,9 +185,15 @@ beforeAll(async () => {
     viewport: { width: 1200, height: 900 },
   });
   page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  collectErrors(page, pageErrors);
   await page.goto(`${server.url}?backend=webgl`);
   await waitReady(page);
+});
+
+afterEach(() => {
+  const seen = pageErrors;
+  pageErrors = [];
+  expect(seen, 'console or page errors while the test ran').toEqual([]);
 });
 
 afterAll(async () => {
@@ -158,6 +242,22 @@ describe('the browser example, in headless Chromium', () => {
     expect(usageInk.width).toBe(slots);
     expect(usageInk.distinctReds).toBeGreaterThan(1);
     expect(Number(await page.textContent('#status-speed'))).toBeGreaterThan(0);
+    // The image on the page is the one the model was given at the last step, and the images are drawings: some ink,
+    // not all of it, different from step to step.
+    const shown = await page.evaluate(() => {
+      const canvas = document.getElementById('current-image') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      return Array.from({ length: canvas.width * canvas.height }, (_, i) => data[4 * i]);
+    });
+    const last = record.images[record.images.length - 1];
+    expect(shown).toHaveLength(last.length);
+    shown.forEach((shade, i) => expect(Math.abs(shade - 255 * (1 - last[i])), `pixel ${i}`).toBeLessThanOrEqual(1));
+    for (const image of record.images) {
+      const ink = image.reduce((a, b) => a + b, 0) / image.length;
+      expect(ink).toBeGreaterThan(0.02);
+      expect(ink).toBeLessThan(0.6);
+    }
+    expect(new Set(record.images.map((image) => image.join(','))).size).toBe(50);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
@@ -193,39 +293,224 @@ describe('the browser example, in headless Chromium', () => {
     expect((await page.locator('#accuracy tbody tr').nth(1).locator('td').first().textContent())).toBe('all 1 episodes');
   });
 
-  it('teach it: a drawing is guessed when the pen lifts, labelled once, and enters the memory', async () => {
-    await page.click('#tab-teach');
-    const pad = await page.locator('#pad').boundingBox();
-    expect(pad).not.toBeNull();
-    const draw = async (points: [number, number][]) => {
-      await page.mouse.move(pad!.x + points[0][0] * pad!.width, pad!.y + points[0][1] * pad!.height);
-      await page.mouse.down();
-      for (const [x, y] of points.slice(1)) await page.mouse.move(pad!.x + x * pad!.width, pad!.y + y * pad!.height, { steps: 8 });
-      await page.mouse.up();
-    };
-    const cross: [number, number][] = [[0.2, 0.2], [0.8, 0.8]];
-    await draw(cross);
-    await page.waitForFunction(() => document.getElementById('teach-guess')!.textContent !== '–');
-    // What the model sees: a 20x20 diagonal of ink, none in the far corners.
-    const preview = await page.evaluate(() => {
-      const canvas = document.getElementById('pad-preview') as HTMLCanvasElement;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, 20, 20).data;
-      const ink = (x: number, y: number) => 1 - data[4 * (y * 20 + x)] / 255;
-      return { centre: ink(10, 10), corner: ink(19, 0) };
+  it('the shipped model recalls: from the 2nd instance on, far above chance over three seeded episodes', async (context) => {
+    if (!(await trained())) {
+      console.warn('SKIPPED the recall check: this build carries an untrained checkpoint (no checkpoints/omniglot-mann).');
+      return context.skip();
+    }
+    await page.selectOption('#backend', 'webgl');
+    await page.waitForFunction(() => (window as unknown as { mannApp: { status: string; backend: string } }).mannApp.backend === 'webgl');
+    await page.selectOption('#speed', 'max');
+    const records = [await playSeed(11), await playSeed(12), await playSeed(13)];
+    const { right, shown } = laterAccuracy(records);
+    console.log(`shipped model, webgl, seeds 11-13: ${right} of ${shown} right from the 2nd instance on (chance 20%)`);
+    // The README's table puts the shipped model at ~93% and up from the 2nd instance; chance is 20%. Blank images or
+    // a model that never sees the episode's image give chance.
+    expect(right / shown).toBeGreaterThan(0.75);
+  });
+
+  it("with fewer classes than the model has outputs, it answers only the episode's labels", async () => {
+    await page.selectOption('#speed', 'max');
+    await page.selectOption('#ways', '3');
+    const record = await playSeed(4);
+    const episodeLabels = new Set(record.labels);
+    expect(episodeLabels.size).toBe(3);
+    for (const guess of record.guesses) expect(episodeLabels.has(guess)).toBe(true);
+    for (const p of record.probabilities) {
+      p.forEach((value, label) => {
+        if (!episodeLabels.has(label)) expect(value).toBe(0);
+      });
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    }
+    expect(await page.locator('#probabilities > div').count()).toBe(3);
+    await page.selectOption('#ways', '5');
+  });
+
+  it('Step clicked fast, and during Play, runs one step at a time and never breaks the page', async () => {
+    await page.selectOption('#speed', '2');
+    await page.fill('#seed', '21');
+    await page.press('#seed', 'Enter');
+    await page.waitForFunction(() => (window as unknown as { mannApp: { episodes: EpisodeRecord[] } }).mannApp.episodes.at(-1)!.seed === 21);
+    for (let i = 0; i < 6; i++) {
+      await page.click('#step');
+      await page.waitForTimeout(40);
+    }
+    await page.click('#play');
+    await page.waitForTimeout(700);
+    await page.click('#step'); // pauses the play and steps
+    await page.click('#step');
+    await page.waitForTimeout(1500);
+    const state = await appState(page, (app) => ({ status: app.status, error: app.error, steps: app.episodes.at(-1)!.guesses.length }));
+    expect(state.error).toBeUndefined();
+    expect(state.status).toBe('ready');
+    expect(state.steps).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('#play')).toBe('Play');
+    // Every step the model took is in the history once: no step lost or run twice.
+    await page.waitForFunction(
+      () => document.querySelectorAll('#history li').length === (window as unknown as { mannApp: { episodes: EpisodeRecord[] } }).mannApp.episodes.at(-1)!.guesses.length,
+    );
+  });
+
+  it('quick backend changes, idle and while playing, end on the last one picked, without an error', async () => {
+    await page.selectOption('#speed', '20');
+    await page.click('#play');
+    await page.waitForTimeout(300);
+    await page.selectOption('#backend', 'wasm');
+    await page.selectOption('#backend', 'cpu');
+    await page.waitForFunction(() => {
+      const app = (window as unknown as { mannApp: { status: string; backend: string } }).mannApp;
+      return app.status === 'ready' && app.backend === 'cpu';
     });
-    expect(preview.centre).toBeGreaterThan(0.2);
-    expect(preview.corner).toBe(0);
-    await page.click('#teach-labels button[data-label="0"]');
-    expect(await page.locator('#teach-history li').count()).toBe(1);
+    await page.selectOption('#backend', 'wasm');
+    await page.selectOption('#backend', 'webgl');
+    await page.selectOption('#backend', 'cpu');
+    await page.waitForTimeout(1500);
+    const state = await appState(page, (app) => ({ status: app.status, backend: app.backend, error: app.error }));
+    expect(state).toEqual({ status: 'ready', backend: 'cpu', error: undefined });
+    expect(await page.inputValue('#backend')).toBe('cpu');
+    expect(await page.textContent('#status-backend')).toMatch(/^cpu/);
+  });
+
+  it('an error shows one banner, and the banner goes when the next step works', async () => {
+    await page.selectOption('#speed', 'max');
+    await page.fill('#seed', '22');
+    await page.press('#seed', 'Enter');
+    // One read of a tensor fails, as a lost WebGL context or a crashed worker would make it.
+    await page.evaluate(() => {
+      const proto = (window as unknown as { tf: { Tensor: { prototype: { data: unknown } } } }).tf.Tensor.prototype;
+      const original = proto.data;
+      proto.data = function () {
+        proto.data = original;
+        return Promise.reject(new Error('injected failure'));
+      };
+    });
+    await page.click('#step');
+    await page.waitForSelector('#notices .notice.error');
+    expect(await page.textContent('#notices')).toContain('injected failure');
+    expect(await appState(page, (app) => app.status)).toBe('error');
+    pageErrors = pageErrors.filter((e) => !e.includes('injected failure')); // the page logs it, as it should
+    await page.click('#step');
+    await page.waitForFunction(() => !document.querySelector('#notices .notice.error'));
+    const state = await appState(page, (app) => ({ status: app.status, error: app.error, steps: app.episodes.at(-1)!.guesses.length }));
+    expect(state).toEqual({ status: 'ready', error: undefined, steps: 1 });
+  });
+
+  it('teach it: three shapes, each labelled once, are recognised when drawn again; guesses wait for the pen', async () => {
+    await page.focus('#tab-watch');
+    await page.keyboard.press('ArrowRight'); // the tabs pattern: arrows move between tabs
+    expect(await page.getAttribute('#tab-teach', 'aria-selected')).toBe('true');
+    expect(await page.isVisible('#teach')).toBe(true);
+    expect(await page.isHidden('#watch')).toBe(true);
+    await page.click('#teach-reset');
+    const names = ['circle', 'cross', 'bar'] as const;
+    // First drawings: the model has seen none of these; each is told its label (a, b, c).
+    for (const [i, name] of names.entries()) {
+      const strokes = shapes(0)[name];
+      await drawStrokes(strokes.slice(0, 1));
+      if (strokes.length > 1) {
+        // Between the strokes of one character no guess is made: the pen is only up for a moment.
+        expect(await page.textContent('#teach-guess')).not.toMatch(/^[a-z]$/);
+        await drawStrokes(strokes.slice(1));
+      }
+      await teachGuess();
+      if (i === 0) {
+        // What the model sees: ink in the middle of the 20x20 preview, none in the corners.
+        const preview = await page.evaluate(() => {
+          const canvas = document.getElementById('pad-preview') as HTMLCanvasElement;
+          const data = canvas.getContext('2d')!.getImageData(0, 0, 20, 20).data;
+          const ink = (x: number, y: number) => 1 - data[4 * (y * 20 + x)] / 255;
+          let total = 0;
+          for (let p = 0; p < 400; p++) total += 1 - data[4 * p] / 255;
+          return { total, corner: ink(0, 0) + ink(19, 0) + ink(0, 19) + ink(19, 19) };
+        });
+        expect(preview.total).toBeGreaterThan(5);
+        expect(preview.corner).toBe(0);
+      }
+      await page.click(`#teach-labels button[data-label="${i}"]`);
+      await page.waitForFunction(() => document.getElementById('teach-guess')!.textContent === '–');
+    }
+    // Clear drops the guess with the drawing.
+    await drawStrokes(shapes(0).bar);
+    await teachGuess();
+    await page.click('#pad-clear');
     expect(await page.textContent('#teach-guess')).toBe('–');
-    await draw([[0.5, 0.1], [0.5, 0.9]]);
-    await page.waitForFunction(() => document.getElementById('teach-guess')!.textContent !== '–');
-    await page.click('#teach-labels button[data-label="1"]');
-    await draw(cross);
-    await page.waitForFunction(() => document.getElementById('teach-guess')!.textContent !== '–');
-    expect(await page.textContent('#teach-guess')).toMatch(/^[a-e]$/);
-    expect(await page.locator('#teach-history li').count()).toBe(2);
+    expect(await page.isDisabled('#teach-labels button[data-label="0"]')).toBe(true);
+    // Second and third drawings, a little displaced: recognised (the README: 93-99% by hand with this model).
+    const guesses: string[] = [];
+    for (const shift of [0.04, -0.04]) {
+      for (const [i, name] of names.entries()) {
+        await drawStrokes(shapes(shift)[name]);
+        guesses.push(await teachGuess());
+        await page.click(`#teach-labels button[data-label="${i}"]`);
+      }
+    }
+    expect(await page.locator('#teach-history li').count()).toBe(9);
+    console.log(`teach it: 2nd and 3rd drawings of circle, cross, bar guessed ${guesses.join(' ')} (right: a b c a b c)`);
+    if (await trained()) expect(guesses).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    expect(await page.textContent('#announce')).toMatch(/^The model guesses [a-z]/);
     await page.click('#tab-watch');
+  });
+
+  it('on a phone (390x844): nothing wider than the screen, the guess in view while an episode plays', async () => {
+    const phone = await context.newPage();
+    const errors: string[] = [];
+    collectErrors(phone, errors);
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${server.url}?backend=cpu`);
+    await waitReady(phone);
+    await phone.selectOption('#speed', '5');
+    await phone.click('#play');
+    await phone.waitForFunction(() => document.getElementById('guess')!.textContent !== '–');
+    await phone.waitForTimeout(1200); // the smooth scroll
+    const layout = await phone.evaluate(() => {
+      const box = (id: string) => document.getElementById(id)!.getBoundingClientRect();
+      return {
+        pageWidth: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        height: window.innerHeight,
+        table: box('accuracy').right,
+        guess: box('guess'),
+        image: box('current-image'),
+        map: box('map-usage').width,
+      };
+    });
+    expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.table).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.map).toBeGreaterThan(300);
+    for (const element of [layout.guess, layout.image]) {
+      expect(element.top).toBeGreaterThanOrEqual(0);
+      expect(element.bottom).toBeLessThanOrEqual(layout.height);
+    }
+    await phone.screenshot({ path: join(EXAMPLE, 'test-output/phone.png') });
+    await phone.click('#play'); // pause
+    await phone.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('is usable without a mouse or sight: labelled canvases, tab panels, announcements apart from the counters', async () => {
+    for (const id of ['current-image', 'pad', 'pad-preview', 'map-usage', 'map-read', 'map-write', 'map-memory']) {
+      expect(await page.getAttribute(`#${id}`, 'aria-label'), id).toBeTruthy();
+    }
+    for (const tab of ['watch', 'teach']) {
+      expect(await page.getAttribute(`#tab-${tab}`, 'aria-controls')).toBe(tab);
+      expect(await page.getAttribute(`#${tab}`, 'role')).toBe('tabpanel');
+      expect(await page.getAttribute(`#${tab}`, 'aria-labelledby')).toBe(`tab-${tab}`);
+    }
+    // The live status names what the page is doing, not the steps-per-second counter.
+    expect(await page.locator('[role="status"] #status-speed, [aria-live] #status-speed').count()).toBe(0);
+    await page.selectOption('#speed', '2');
+    await page.click('#step');
+    await page.waitForFunction(() => /^Step \d+: guessed/.test(document.getElementById('announce')!.textContent ?? ''));
+    // The heat maps say what their colours stand for.
+    expect(await page.textContent('#legend-usage .low')).toBe('0');
+    expect(Number(await page.textContent('#legend-usage .high'))).toBeGreaterThan(0);
+  });
+
+  it('downloads at most 4 MB before the first episode is ready', async () => {
+    const measured = await measureDownload(context, `${server.url}?backend=webgl`);
+    console.log(`before the first episode: ${measured.totalBytes} bytes in ${measured.requests} requests, ready after ${measured.readyMs} ms`, measured.byKind);
+    expect(measured.byKind['held-out characters'].files).toBeLessThanOrEqual(11); // the index + one episode's characters
+    expect(measured.totalBytes).toBeLessThanOrEqual(DOWNLOAD_BUDGET); // 4,000,000
   });
 
   it('without WebGL, falls back to wasm and says so', async () => {
