@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OmniglotDataset } from './omniglot_dataset';
 import { mulberry32, seededShuffle } from './seeded_shuffle';
-import { characterKey, officialSplit, paperSplit } from './splits';
+import { characterKey, officialSplit, paperSplit, validationSplit } from './splits';
 import type { OmniglotCharacter, OmniglotSet } from './types';
 
 function character(set: string, alphabet: string, index: number, imageSize = 2, drawers = [1, 2]): OmniglotCharacter {
@@ -61,6 +61,13 @@ describe('seededShuffle', () => {
 
 const PINNED_SEED_0 = [1144304738, 1416247, 958946056];
 const PINNED_SEED_1 = [2693262067, 11749833];
+const PINNED_VALIDATION_KEYS = [
+  'background/A0/character25',
+  'background/A1/character23',
+  'evaluation/A0/character07',
+  'evaluation/A1/character05',
+  'evaluation/A2/character12',
+];
 
 describe('splits on synthetic sets', () => {
   const background = syntheticSet('background', 30);
@@ -87,7 +94,32 @@ describe('splits on synthetic sets', () => {
     );
   });
 
+  it('validationSplit takes count characters out of the training ones: disjoint, complete, sorted, seeded', () => {
+    const { train } = paperSplit(background, evaluation, { trainClasses: 35 });
+    const { train: fit, validation } = validationSplit(train, { count: 5 });
+    expect([fit.length, validation.length]).toEqual([30, 5]);
+    const keys = [...fit, ...validation].map(characterKey);
+    expect(new Set(keys).size).toBe(35);
+    expect([...keys].sort()).toEqual(train.map(characterKey).sort());
+    for (const list of [fit, validation]) expect([...list.map(characterKey)].sort()).toEqual(list.map(characterKey));
+    // Independent of the input order; another seed picks others; the default count is 100.
+    expect(validationSplit([...train].reverse(), { count: 5 }).validation.map(characterKey)).toEqual(validation.map(characterKey));
+    expect(validationSplit(train, { count: 5, seed: 1 }).validation.map(characterKey)).not.toEqual(validation.map(characterKey));
+    const many = syntheticSet('background', 150).characters;
+    expect(validationSplit(many).validation.length).toBe(100);
+    // Pinned: the same characters validate in every version (a change would mix validation into training).
+    expect(validation.map(characterKey)).toEqual(PINNED_VALIDATION_KEYS);
+  });
+
   it('validates', () => {
+    expect(() => validationSplit(background.characters, { count: 30 })).toThrow(
+      'validationSplit: count must be an integer in [1, 29] (there are 30 training characters), got 30',
+    );
+    expect(() => validationSplit(background.characters, { count: 0 })).toThrow(/count must be an integer in \[1, 29\]/);
+    expect(() => validationSplit(background.characters, { count: 2.5 })).toThrow(/got 2\.5/);
+    expect(() => validationSplit([...background.characters, background.characters[0]], { count: 2 })).toThrow(
+      'validationSplit: character background/A0/character01 appears twice',
+    );
     expect(() => paperSplit(background, background)).toThrow(/paperSplit: character background\/A0\/character01 appears twice/);
     expect(() => paperSplit(background, evaluation, { trainClasses: 50 })).toThrow(/trainClasses must be an integer in \[1, 49\]/);
     expect(() => officialSplit(background, syntheticSet('evaluation', 2, 3))).toThrow(/has 2px images but evaluation\.zip has 3px/);

@@ -10,7 +10,7 @@ import { decodeOneBitPng } from './decode_one_bit_png';
 import { loadOmniglot } from './node/load_omniglot';
 import { OmniglotDataset } from './omniglot_dataset';
 import { readOmniglotZip } from './read_omniglot_zip';
-import { characterKey, officialSplit, paperSplit } from './splits';
+import { characterKey, officialSplit, paperSplit, validationSplit } from './splits';
 import { fullSets, omniglotDirectory, testCacheDir } from './test_support/full_sets';
 
 const haveData = omniglotDirectory !== undefined && omniglotDirectory !== '';
@@ -86,6 +86,19 @@ describe.skipIf(!haveData)('the full Omniglot archives', () => {
     expect([train.length, test.length]).toEqual([964, 659]);
   });
 
+  it('validationSplit of the paper split: 1100 / 100, none of them held out, and pinned', async () => {
+    const { background, evaluation } = await fullSets();
+    const { train, test } = paperSplit(background, evaluation);
+    const { train: fit, validation } = validationSplit(train);
+    expect([fit.length, validation.length]).toEqual([1100, 100]);
+    const testKeys = new Set(test.map(characterKey));
+    expect(validation.some((c) => testKeys.has(characterKey(c)))).toBe(false);
+    expect(new Set([...fit, ...validation].map(characterKey))).toEqual(new Set(train.map(characterKey)));
+    // Pinned: a change here would put validation characters into training runs started before it.
+    const validationHash = createHash('sha256').update(validation.map(characterKey).join('\n')).digest('hex');
+    expect(validationHash).toBe(PINNED_VALIDATION_HASH);
+  });
+
   it('paperSplit: 1200 / 423, disjoint, complete, and pinned', async () => {
     const { background, evaluation } = await fullSets();
     const { train, test } = paperSplit(background, evaluation);
@@ -114,6 +127,8 @@ const PINNED_FIRST_TEST_KEYS = [
 // sha256 of the 1200 sorted training keys joined by '\n'. Both pins were also reproduced by an independent
 // Python re-implementation (keys listed from the zips, sorted, mulberry32 Fisher-Yates) while writing this test.
 const PINNED_TRAIN_HASH = '99d45bbe156370f315835389ff7f3115ddc2e20e6efec7fc6bf0424b844a05bd';
+// sha256 of the 100 validation characters' keys (validationSplit of the paper split, both seeds 0), one per line.
+const PINNED_VALIDATION_HASH = '995d1e642d97431f9401164d434a4721a29af008b27c3fb79d6223587f92d95c';
 
 describe.skipIf(!haveData)("the authors' small subsets (zips with directory entries)", () => {
   it.each([

@@ -71,3 +71,54 @@ export function paperSplit(
   const test = keyed.slice(trainClasses).sort(byKey);
   return { train: train.map((entry) => entry.character), test: test.map((entry) => entry.character) };
 }
+
+/** Options of {@link validationSplit}. */
+export interface ValidationSplitOptions {
+  /** Number of characters taken out for validation (default 100). */
+  count?: number;
+  /** Seed of the shuffle that picks them (default 0). */
+  seed?: number;
+}
+
+/** The result of {@link validationSplit}. */
+export interface ValidationSplit {
+  /** The training characters left to train on, sorted by key. */
+  train: OmniglotCharacter[];
+  /** The characters set aside for validation, never trained on, sorted by key. */
+  validation: OmniglotCharacter[];
+}
+
+/**
+ * Takes `count` validation characters out of a split's training characters, so that choices made during and after
+ * training (which snapshot to ship, when to lower the learning rate, which recipe) are made on characters the model
+ * never trained on, and the test characters are scored only for a finished model's final table. The characters are
+ * sorted by `characterKey`, shuffled with `seededShuffle(seed)`, and the first `count` validate; both lists come back
+ * sorted by key. Rotated copies are made from `train` afterwards (`withRotatedClasses`), so a validation character's
+ * rotations never train either.
+ *
+ * ```ts
+ * const { train, test } = paperSplit(background, evaluation); // 1200 and 423 characters
+ * const { train: fit, validation } = validationSplit(train); // 1100 to train on, 100 to choose with
+ * ```
+ */
+export function validationSplit(
+  train: readonly OmniglotCharacter[],
+  { count = 100, seed = 0 }: ValidationSplitOptions = {},
+): ValidationSplit {
+  if (!Number.isInteger(count) || count < 1 || count >= train.length) {
+    throw new Error(
+      `validationSplit: count must be an integer in [1, ${train.length - 1}] (there are ${train.length} training characters), got ${count}`,
+    );
+  }
+  const keyed = train.map((character) => ({ key: characterKey(character), character }));
+  const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  keyed.sort(byKey);
+  for (let k = 1; k < keyed.length; k++) {
+    if (keyed[k].key === keyed[k - 1].key) throw new Error(`validationSplit: character ${keyed[k].key} appears twice`);
+  }
+  seededShuffle(keyed, seed);
+  return {
+    validation: keyed.slice(0, count).sort(byKey).map((entry) => entry.character),
+    train: keyed.slice(count).sort(byKey).map((entry) => entry.character),
+  };
+}
