@@ -34,6 +34,17 @@ describe('mann CLI', () => {
     expect(missing.stderr).toMatch(/Omniglot not found: missing \/nonexistent-omniglot\/images_background.zip.*OMNIGLOT_DIR.*mann-omniglot download/s);
   });
 
+  it('refuses --set validation for a checkpoint trained on every training character, and says what to use', () => {
+    const shipped = fileURLToPath(new URL('../../../checkpoints/omniglot-mann', import.meta.url));
+    const result = run(['eval', '--checkpoint', shipped, '--set', 'validation', '--backend', 'cpu']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `mann: --set validation: ${shipped} was trained on every training character (its run set none aside, as runs did ` +
+        'before `mann train --validation`), so it has no validation characters; score it with --set test.',
+    );
+    expect(run(['eval', '--checkpoint', shipped, '--set', 'train']).stderr).toMatch(/--set must be one of test, validation/);
+  });
+
   it.skipIf(!OMNIGLOT_DIR)('trains, checkpoints, resumes, evaluates and plots', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mann-cli-')), 'run');
     const first = run(['train', '--steps', '4', '--log-every', '2', '--eval-every', '4', '--eval-episodes', '8', '--checkpoint-every', '2', '--out', out, ...TINY]);
@@ -42,6 +53,15 @@ describe('mann CLI', () => {
     const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(records.map((r) => `${r.kind}@${r.step}`)).toEqual(['train@2', 'train@4', 'eval@4']);
     expect(records[0].accuracy['1']).toBeGreaterThanOrEqual(0);
+    // 100 of the 1200 training characters are set aside by default, and the periodic evaluation scores them.
+    expect(first.stderr).toMatch(/Omniglot paper split: 1100 training characters \(x4 rotations = 4400 classes, random affine per drawing\), 100 validation \(taken from the training characters, seed 0\), 423 held out/);
+    expect(first.stderr).toMatch(/validation classes after 4 batches \(8 episodes\)/);
+    expect(records[2].set).toBe('validation');
+    const revalidated = run(['train', '--resume', out, '--steps', '5', '--validation', '50']);
+    expect(revalidated.code).toBe(1);
+    expect(revalidated.stderr.trim()).toBe(
+      'mann: --validation cannot change a resumed run (it was fixed when the run started); start a new run with --out to use another.',
+    );
 
     // Resumed over two worker threads with a larger batch: same run, the batch's episodes split between them.
     const resumed = run(['train', '--resume', out, '--steps', '6', '--log-every', '2', '--workers', '2', '--batch', '6']);
@@ -70,6 +90,10 @@ describe('mann CLI', () => {
     expect(report.errors.steps).toBe(120);
     expect(report.errors.firstInstances.steps).toBe(40);
     expect(report.errors.secondInstanceByGap.reduce((sum: number, bucket: { steps: number }) => sum + bucket.steps, 0)).toBe(40);
+    expect(report.set).toBe('test');
+    const onValidation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--set', 'validation', '--episodes', '8', '--batch', '4', '--backend', 'cpu']);
+    expect(onValidation.code, onValidation.stderr).toBe(0);
+    expect(onValidation.stdout).toMatch(/after 7 training batches, 8 validation episodes \(100 characters set aside from training\) \(seed 1\)/);
     const cut = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--episodes', '8', '--batch', '4', '--json', '--cut-reads', '--backend', 'cpu']);
     expect(cut.code, cut.stderr).toBe(0);
     expect(JSON.parse(cut.stdout)).toMatchObject({ cutReads: true, step: 7 });

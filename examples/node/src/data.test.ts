@@ -21,4 +21,25 @@ describe('loadTask', () => {
     expect(read(rotationsOnly, 1)).toEqual(read(rotationsOnly, 2));
     expect(read(full, 1)).not.toEqual(read(full, 2));
   });
+
+  it.skipIf(!OMNIGLOT_DIR)('sets validation characters aside from the training ones (their rotations too); the held-out ones stay', async () => {
+    const options = { dir: OMNIGLOT_DIR, imageSize: 20, split: 'paper', splitSeed: 0, augment: true } as const;
+    const withValidation = await loadTask({ ...options, validation: 100 });
+    const without = await loadTask(options);
+    expect([withValidation.train.numClasses, withValidation.validation?.numClasses, withValidation.test.numClasses]).toEqual([4400, 100, 423]);
+    expect([without.train.numClasses, without.validation, without.test.numClasses]).toEqual([4800, null, 423]);
+    // The held-out characters are the same with or without a validation set: drawing for drawing.
+    const drawing = (task: typeof without, c: number) => {
+      const out = new Float32Array(400);
+      task.test.read(c, 7, out, 0, Math.random);
+      return out;
+    };
+    for (const c of [0, 211, 422]) expect(drawing(withValidation, c)).toEqual(drawing(without, c));
+    // A validation drawing is never distorted (no rotation, no affine): the same whatever the random numbers.
+    const a = new Float32Array(400);
+    const b = new Float32Array(400);
+    withValidation.validation!.read(5, 2, a, 0, () => 0.1);
+    withValidation.validation!.read(5, 2, b, 0, () => 0.9);
+    expect(a).toEqual(b);
+  });
 });

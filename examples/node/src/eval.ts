@@ -11,6 +11,9 @@ import { Progress } from './progress';
 export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's table on held-out Omniglot classes
 
   --checkpoint DIR        a checkpoint folder (manifest.json + weights), e.g. runs/<run>/checkpoint
+  --set test|validation   which characters: test, the held-out ones the final table reports (default); or
+                          validation, the training characters the run set aside (mann train --validation), to
+                          choose a snapshot or a recipe without looking at the test characters
   --episodes N            test episodes (1000)
   --batch B               episodes per batch (16)
   --seed N                seed of the test episodes (1): the same seed gives the same episodes
@@ -29,6 +32,8 @@ export interface EvalReport {
   episodes: number;
   seed: number;
   split: string;
+  /** Which characters were scored: 'test' (held out) or 'validation' (set aside from the training characters). */
+  set: EvalSet;
   model: Record<string, unknown>;
   /** True when the memory's reads were cut off (--cut-reads). */
   cutReads?: boolean;
@@ -40,9 +45,13 @@ export interface EvalReport {
   seconds: number;
 }
 
+/** The characters `mann eval` scores. */
+export type EvalSet = 'test' | 'validation';
+
 export async function evaluate(argv: string[]): Promise<EvalReport | undefined> {
   const { values } = parse('eval', argv, {
     checkpoint: { type: 'string' },
+    set: { type: 'string' },
     episodes: { type: 'string' },
     batch: { type: 'string' },
     seed: { type: 'string' },
@@ -60,6 +69,7 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
   if (!values.checkpoint) throw new UsageError('mann eval needs --checkpoint DIR (a folder with manifest.json). See `mann eval --help`.');
   return evaluateCheckpoint({
     checkpoint: resolve(values.checkpoint),
+    set: choice('set', values.set, ['test', 'validation'] as const, 'test'),
     episodes: integer('episodes', values.episodes, 1000),
     batch: integer('batch', values.batch, 16),
     seed: integer('seed', values.seed, 1, 0),
@@ -74,6 +84,8 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
 
 export interface EvaluateCheckpointOptions {
   checkpoint: string;
+  /** The characters to score (default 'test'). */
+  set?: EvalSet;
   episodes: number;
   batch: number;
   seed: number;
@@ -98,18 +110,30 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   }
   const run = training.run as Partial<RunOptions> | undefined;
   const shots = run?.shots ?? 10;
+  const set = options.set ?? 'test';
+  if (set === 'validation' && !run?.validation) {
+    model.dispose();
+    throw new UsageError(
+      `--set validation: ${options.checkpoint} was trained on every training character (its run set none aside, ` +
+        'as runs did before `mann train --validation`), so it has no validation characters; score it with --set test.',
+    );
+  }
   const task = await loadTask({
     dir: options.data ?? run?.data,
     imageSize: model.config.imageSize,
     split: run?.split ?? 'paper',
     splitSeed: run?.splitSeed ?? 0,
     augment: false,
+    validation: run?.validation ?? 0,
+    validationSeed: run?.validationSeed ?? 0,
     log,
   });
   log(task.describe);
+  const dataset = set === 'validation' ? task.validation! : task.test;
+  const setName = set === 'validation' ? `validation episodes (${dataset.numClasses} characters set aside from training)` : 'held-out episodes';
   const progress = options.json ? undefined : new Progress(options.episodes);
   const result = evaluateModel(model, {
-    dataset: task.test,
+    dataset,
     episodes: options.episodes,
     shots,
     batchSize: options.batch,
@@ -123,6 +147,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     episodes: options.episodes,
     seed: options.seed,
     split: run?.split ?? 'paper',
+    set,
     model: { ...model.config },
     ...(options.cutReads ? { cutReads: true } : {}),
     accuracy: result.accuracy.summary(),
@@ -131,14 +156,14 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     seconds: 0,
   };
   if (options.knn) {
-    report.knn = evaluateNearestNeighbour(model.config, { dataset: task.test, episodes: options.episodes, shots, batchSize: options.batch, seed: options.seed }).accuracy.summary();
+    report.knn = evaluateNearestNeighbour(model.config, { dataset, episodes: options.episodes, shots, batchSize: options.batch, seed: options.seed }).accuracy.summary();
   }
   model.dispose();
   report.seconds = (Date.now() - started) / 1000;
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    console.log(`${model.config.kind}${options.cutReads ? ' with its memory reads cut off' : ''} after ${training.step} training batches, ${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`);
+    console.log(`${model.config.kind}${options.cutReads ? ' with its memory reads cut off' : ''} after ${training.step} training batches, ${options.episodes} ${setName} (seed ${options.seed}), accuracy % by instance, 95% interval:`);
     console.log(formatAccuracyTable(report.accuracy, { label: model.config.kind }));
     if (report.knn) console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
     if (report.errors) console.log(formatErrorBreakdown(report.errors));

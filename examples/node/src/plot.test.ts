@@ -18,6 +18,15 @@ describe('plot', () => {
     expect(svg).toContain('>2nd instance</text>');
   });
 
+  it('says which characters the evaluation dots scored: validation, held-out, or both', () => {
+    const legend = (records: object[]) => /lines: training batches[^<]*/.exec(learningCurveSvg(parseMetrics(records.map((l) => JSON.stringify(l)).join('\n'))))![0];
+    expect(legend(lines)).toBe('lines: training batches; dots: held-out classes'); // runs from before the validation split
+    const onValidation = [lines[0], lines[1], { ...lines[2], set: 'validation' }];
+    expect(legend(onValidation)).toBe('lines: training batches; dots: validation classes');
+    expect(legend([...onValidation, { ...lines[2], step: 200, set: 'test' }])).toBe('lines: training batches; dots: validation and held-out classes');
+    expect(legend(lines.slice(0, 2))).toBe('lines: training batches');
+  });
+
   it('ends its axes at or above the largest value', () => {
     expect(niceTicks(1_600_000)).toEqual([0, 500_000, 1_000_000, 1_500_000, 2_000_000]);
     expect(niceTicks(1.6)).toEqual([0, 0.5, 1, 1.5, 2]);
@@ -58,6 +67,18 @@ describe('train options', () => {
     expect(options).toMatchObject({ shots: 10, batch: 16, optimizer: 'adam', learningRate: 1e-3, clipNorm: 10, backend: 'wasm', path: 'fast', split: 'paper', augment: true, affine: true });
     expect(options.model).toEqual({});
     expect(runOptionsFromArgs({ optimizer: 'rmsprop' }).learningRate).toBe(1e-4);
+  });
+
+  it('sets 100 training characters aside for validation in a new run; a resumed run keeps what it had', () => {
+    const fresh = runOptionsFromArgs({});
+    expect([fresh.validation, fresh.validationSeed]).toEqual([100, 0]);
+    expect(runOptionsFromArgs({ validation: '0' }).validation).toBe(0);
+    expect(runOptionsFromArgs({ validation: '250' }).validation).toBe(250);
+    expect(() => runOptionsFromArgs({ validation: '-1' })).toThrow(/--validation must be an integer >= 0, got '-1'/);
+    expect(runOptionsFromArgs({}, fresh).validation).toBe(100);
+    // A run saved before the option existed trained on every training character: resumed, it still does.
+    const { validation: _, validationSeed: __, ...older } = fresh;
+    expect(runOptionsFromArgs({}, older).validation).toBe(0);
   });
 
   it('--lr-schedule lowers the learning rate from given batches on; --lr alone on --resume takes over', () => {

@@ -13,6 +13,8 @@ interface MetricRecord {
   episodes: number;
   loss: number;
   accuracy: Record<string, number>;
+  /** Of an eval record: 'validation' or 'test' (absent in runs from before the validation split: test). */
+  set?: string;
 }
 
 const LEGEND_Y = 412;
@@ -55,7 +57,7 @@ function formatEpisodes(n: number): string {
   return n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : `${n}`;
 }
 
-/** Renders two panels: accuracy by instance (training batches as thin lines, held-out evaluations as dots) and loss. */
+/** Renders two panels: accuracy by instance (training batches as thin lines, evaluations as dots) and loss. */
 export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning curves'): string {
   const train = averageRuns(records.filter((r) => r.kind === 'train'), MAX_LINE_POINTS);
   const evals = records.filter((r) => r.kind === 'eval');
@@ -104,7 +106,9 @@ export function learningCurveSvg(records: MetricRecord[], title = 'MANN learning
     parts.push(`<text x="${lx + 26}" y="${LEGEND_Y + 4}">${ordinal(Number(k))} instance</text>`);
   });
   const lx = panel.left[0] + instances.length * 110;
-  parts.push(`<text x="${lx}" y="${LEGEND_Y + 4}">lines: training batches${evals.length > 0 ? '; dots: held-out classes' : ''}</text>`);
+  // Evaluations score the validation characters in runs that set some aside, the held-out ones before that.
+  const evaluated = evals.length === 0 ? '' : evals.every((r) => r.set === 'validation') ? '; dots: validation classes' : evals.some((r) => r.set === 'validation') ? '; dots: validation and held-out classes' : '; dots: held-out classes';
+  parts.push(`<text x="${lx}" y="${LEGEND_Y + 4}">lines: training batches${evaluated}</text>`);
   const lossPoints = train.filter((r) => Number.isFinite(r.loss)).map((r) => `${x(1, r.episodes).toFixed(1)},${yLoss(r.loss).toFixed(1)}`);
   parts.push(`<polyline fill="none" stroke="#333" stroke-width="1.5" points="${lossPoints.join(' ')}"/>`);
   parts.push('</svg>');

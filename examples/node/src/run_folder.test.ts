@@ -134,12 +134,21 @@ describe.skipIf(!OMNIGLOT_DIR)('a run folder holds one run', () => {
     expect(records[2].episodes).toBe(12);
   }, 60_000);
 
-  it('refuses more ways than the held-out classes in one line (once the data says how many), before training', () => {
+  it('refuses more ways than the held-out or validation classes in one line (once the data says how many), before training', () => {
     const out = newDir();
     const result = run(['train', '--ways', '500', '--steps', '1', '--out', out, ...QUICK]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
     expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      'mann: --ways 500 is more than the 100 classes an episode can draw from (4400 training, 423 held out in the paper split, ' +
+        '100 validation); use at most 100, or more --validation characters.',
+    );
+    const tooMany = run(['train', '--validation', '1200', '--steps', '1', '--out', out, ...QUICK]);
+    expect(tooMany.stderr.trim().split('\n').at(-1)).toBe(
+      'mann: --validation 1200 would leave no character to train on: the paper split has 1200 training characters; set aside fewer.',
+    );
+    const without = run(['train', '--ways', '500', '--steps', '1', '--validation', '0', '--out', out, ...QUICK]);
+    expect(without.stderr.trim().split('\n').at(-1)).toBe(
       'mann: --ways 500 is more than the 423 classes an episode can draw from (4800 training, 423 held out in the paper split); use at most 423.',
     );
     expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);

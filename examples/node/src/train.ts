@@ -49,15 +49,20 @@ Data
   --no-augment                     no rotated classes, no random affine
   --no-affine                      keep the rotated classes, drop the random rotation and shift per drawing (the
                                    held-out drawings are never distorted); can be given to --resume
+  --validation N                   take N training characters out for validation, never trained on (100; 0 = none):
+                                   the periodic evaluation scores them, and snapshots and recipes are chosen on them,
+                                   not on the held-out characters the final table reports; fixed when a run starts
 Output
   --out DIR                        run folder: checkpoint/ and metrics.jsonl (runs/<model>-<time>); a folder that
                                    already holds a run is refused
   --overwrite                      with --out: removes the run already in DIR (its checkpoint/ and metrics.jsonl)
                                    and starts a new one there
   --resume DIR                     continue the run in DIR (its checkpoint and options) up to --steps, in place;
-                                   --out, --overwrite, --seed, --decay and the model's shape cannot go with it
+                                   --out, --overwrite, --seed, --decay, --validation and the model's shape cannot
+                                   go with it
   --log-every N                    progress line and metrics every N batches (50)
-  --eval-every N                   evaluate on held-out classes every N batches (1000), 0 = never
+  --eval-every N                   evaluate every N batches (1000), 0 = never: on the validation characters, or on
+                                   the held-out ones with --validation 0
   --eval-episodes N                episodes per periodic evaluation (160)
   --checkpoint-every N             save every N batches (500); Ctrl-C (or SIGTERM) also saves, then exits 130 (143)`;
 
@@ -83,6 +88,10 @@ export interface RunOptions {
   augment: boolean;
   /** With augment: the random affine per drawing (absent in older runs: true). */
   affine?: boolean;
+  /** Training characters taken out for validation (absent in older runs: 0, every training character trained). */
+  validation?: number;
+  /** Seed of the validation characters' choice (absent: 0). */
+  validationSeed?: number;
   curriculum: boolean;
   logEvery: number;
   evalEvery: number;
@@ -153,6 +162,7 @@ const OPTIONS = {
   split: { type: 'string' },
   'no-augment': { type: 'boolean' },
   'no-affine': { type: 'boolean' },
+  validation: { type: 'string' },
   out: { type: 'string' },
   overwrite: { type: 'boolean' },
   resume: { type: 'string' },
@@ -200,6 +210,9 @@ export function runOptionsFromArgs(values: Record<string, string | boolean | und
     splitSeed: base?.splitSeed ?? 0,
     augment: values['no-augment'] ? false : (base?.augment ?? true),
     affine: values['no-augment'] || values['no-affine'] ? false : (base?.affine ?? true),
+    // A resumed run keeps its own (runs from before the option: 0, no validation characters).
+    validation: base ? (base.validation ?? 0) : integer('validation', v.validation, 100, 0),
+    validationSeed: base?.validationSeed ?? 0,
     curriculum: Boolean(values.curriculum) || (base?.curriculum ?? false),
     logEvery: integer('log-every', v['log-every'], base?.logEvery ?? 50),
     evalEvery: integer('eval-every', v['eval-every'], base?.evalEvery ?? 1000, 0),
@@ -256,7 +269,7 @@ export async function train(argv: string[]): Promise<void> {
     runDir = resolve(String(values.resume));
     if (values.out !== undefined) throw new UsageError(`--resume continues ${runDir} in place; copy the folder to branch a run (--out cannot go with --resume).`);
     if (values.overwrite) throw new UsageError('--overwrite starts a new run; it cannot go with --resume.');
-    for (const name of ['seed', 'decay', 'image-size'] as const) {
+    for (const name of ['seed', 'decay', 'image-size', 'validation'] as const) {
       if (values[name] !== undefined) throw new UsageError(`--${name} cannot change a resumed run (it was fixed when the run started); start a new run with --out to use another.`);
     }
     const manifest = await userFiles(() => readCheckpointManifest(join(runDir, 'checkpoint')), CHECKPOINT_ERRORS);
@@ -323,14 +336,27 @@ async function trainInFolder(
 ): Promise<void> {
   const config = checkedConfig(options.model);
   const backend = await useBackend(options.backend);
-  const task = await loadTask({ dir: options.data, imageSize: config.imageSize, split: options.split, splitSeed: options.splitSeed, augment: options.augment, affine: options.affine, log });
+  const task = await loadTask({
+    dir: options.data,
+    imageSize: config.imageSize,
+    split: options.split,
+    splitSeed: options.splitSeed,
+    augment: options.augment,
+    affine: options.affine,
+    validation: options.validation,
+    validationSeed: options.validationSeed,
+    log,
+  });
   log(task.describe);
-  // Episodes draw `ways` distinct classes from the training and the held-out classes alike.
-  const classes = Math.min(task.train.numClasses, task.test.numClasses);
+  // The periodic evaluation scores the validation characters; a run without them (--validation 0, or older), the held-out.
+  const evaluationSet = task.validation ? { name: 'validation', dataset: task.validation } : { name: 'test', dataset: task.test };
+  // Episodes draw `ways` distinct classes from the training, the held-out and the validation classes alike.
+  const classes = Math.min(task.train.numClasses, task.test.numClasses, task.validation?.numClasses ?? Infinity);
   if (config.ways > classes) {
     throw new UsageError(
       `--ways ${config.ways} is more than the ${classes} classes an episode can draw from (${task.train.numClasses} training, ` +
-        `${task.test.numClasses} held out in the ${options.split} split); use at most ${classes}.`,
+        `${task.test.numClasses} held out in the ${options.split} split${task.validation ? `, ${task.validation.numClasses} validation` : ''}); use at most ${classes}` +
+        `${task.validation && task.validation.numClasses < Math.min(task.train.numClasses, task.test.numClasses) ? ', or more --validation characters' : ''}.`,
     );
   }
 
@@ -449,11 +475,20 @@ async function trainInFolder(
         windowStart = performance.now();
       }
       if (options.evalEvery > 0 && step % options.evalEvery === 0) {
-        const result = evaluateModel(model, { dataset: task.test, episodes: options.evalEpisodes, shots: options.shots, batchSize: options.batch, seed: 1 });
-        const record = { kind: 'eval', step, episodes: episodesSeen, loss: result.loss, accuracy: accuracyRecord(result.accuracy, options.shots), evalEpisodes: options.evalEpisodes, time: new Date().toISOString() };
+        const result = evaluateModel(model, { dataset: evaluationSet.dataset, episodes: options.evalEpisodes, shots: options.shots, batchSize: options.batch, seed: 1 });
+        const record = {
+          kind: 'eval',
+          step,
+          episodes: episodesSeen,
+          set: evaluationSet.name,
+          loss: result.loss,
+          accuracy: accuracyRecord(result.accuracy, options.shots),
+          evalEpisodes: options.evalEpisodes,
+          time: new Date().toISOString(),
+        };
         await appendFile(metricsPath, `${JSON.stringify(record)}\n`);
         progress.done();
-        log(`held-out classes after ${step} batches (${options.evalEpisodes} episodes):\n${formatAccuracyTable(result.accuracy.summary())}`);
+        log(`${evaluationSet.name === 'validation' ? 'validation' : 'held-out'} classes after ${step} batches (${options.evalEpisodes} episodes):\n${formatAccuracyTable(result.accuracy.summary())}`);
         windowStart = performance.now();
       }
       if (step % options.checkpointEvery === 0) await save();
