@@ -4,8 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DOWNLOAD_BUDGET, measureDownload } from '../scripts/measure-download.mjs';
-import { serveFolder } from './static_server';
+// The same no-fallback static server that measures the download serves the page to every test.
+import { DOWNLOAD_BUDGET, measureDownload, serveFolder } from '../scripts/measure-download.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = resolve(here, '..');
