@@ -47,5 +47,8 @@ export default defineConfig({
     sequence: { sequencer: CheapFirst },
     reporters: ['default'],
     env: { ...base.test?.env, MANN_MUTATION_RUN: '1' },
+    // Under `npm run mutation` the worker thread stays between runs and this setup file re-evaluates src/ for each
+    // test file (scripts/stryker/keep-workers.mjs says why).
+    setupFiles: process.env.MANN_MUTATION_FRESH_SOURCES ? [process.env.MANN_MUTATION_FRESH_SOURCES] : [],
   },
 });

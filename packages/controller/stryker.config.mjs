@@ -7,9 +7,6 @@ export default {
   thresholds: { high: 90, low: 85, break: 85 },
   // The tests, tuned for mutation runs (no isolation between files, the cheap value-pinning files first).
   vitest: { configFile: 'vitest.mutation.config.ts' },
-  // The TypeScript checker compiles the source without the tests: each mutant is checked against the source alone,
-  // faster than recompiling every test file that imports it.
-  tsconfigFile: 'tsconfig.stryker.json',
   mutate: [
     'src/**/*.ts',
     '!src/**/*.test.ts',

@@ -39,5 +39,8 @@ export default defineConfig({
     isolate: false,
     sequence: { sequencer: CheapFirst },
     reporters: ['default'],
+    // Under `npm run mutation` the worker thread stays between runs and this setup file re-evaluates src/ for each
+    // test file (scripts/stryker/keep-workers.mjs says why).
+    setupFiles: process.env.MANN_MUTATION_FRESH_SOURCES ? [process.env.MANN_MUTATION_FRESH_SOURCES] : [],
   },
 });

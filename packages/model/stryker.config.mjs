@@ -7,9 +7,6 @@ export default {
   // finite-difference gradients, the worker-thread trainer, fresh-process imports); why each is left out is in
   // vitest.mutation.config.ts. `npx vitest run` still runs them all.
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
-  // The TypeScript checker compiles the package without its tests (tsconfig.stryker.json): each mutant is checked
-  // against the source alone, several times faster than recompiling every test file that imports it.
-  tsconfigFile: 'tsconfig.stryker.json',
   // Below this score `stryker run` fails (issue 24's target for this package).
   thresholds: { high: 85, low: 75, break: 75 },
   mutate: [

@@ -43,5 +43,8 @@ export default defineConfig({
     // One module graph for every file of a run (tfjs and the backends load once, not once per file): each mutant
     // reruns the test files that cover it, and re-importing tfjs for each would cost more than the tests.
     isolate: false,
+    // Under `npm run mutation` the worker thread stays between runs and this setup file re-evaluates src/ for each
+    // test file (scripts/stryker/keep-workers.mjs says why).
+    setupFiles: process.env.MANN_MUTATION_FRESH_SOURCES ? [process.env.MANN_MUTATION_FRESH_SOURCES] : [],
   },
 });

@@ -82,14 +82,20 @@ function fastRollout(options: NtmOptions, batch: number, parameters: Float32Arra
 
 const largest = (values: Float32Array): number => values.reduce((max, v) => Math.max(max, Math.abs(v)), 0);
 
+// Cheapest first: Stryker stops a mutant's run at its first failing test.
 const cases: [string, NtmOptions, number][] = [
-  ['B=3, H=2, N=10, W=6, S=3', { memory: { slots: 10, width: 6 }, heads: 2, shifts: 3 }, 3],
   ['B=2, H=1, N=7, W=5, S=1 (no shift)', { memory: { slots: 7, width: 5 }, heads: 1, shifts: 1 }, 2],
-  // 5 heads: a full block of four and a padded one; 5 offsets; memory starting at 0.5.
-  ['B=2, H=5, N=9, W=4, S=5, initial value 0.5', { memory: { slots: 9, width: 4, initialValue: 0.5 }, heads: 5, shifts: 5 }, 2],
   // All-zero memory at the start: the write heads' first cosines are 0 / epsilon^2-guarded norms.
   ['B=2, H=3, N=6, W=3, S=3, initial value 0', { memory: { slots: 6, width: 3, initialValue: 0 }, heads: 3, shifts: 3 }, 2],
+  ['B=3, H=2, N=10, W=6, S=3', { memory: { slots: 10, width: 6 }, heads: 2, shifts: 3 }, 3],
+  // 5 heads: a full block of four and a padded one; 5 offsets; memory starting at 0.5.
+  ['B=2, H=5, N=9, W=4, S=5, initial value 0.5', { memory: { slots: 9, width: 4, initialValue: 0.5 }, heads: 5, shifts: 5 }, 2],
 ];
+
+// The plain step runs on cpu and on tfjs' wasm backend (whose kernels round differently). Mutation runs
+// (vitest.mutation.config.ts sets MANN_MUTATION_RUN) compare on cpu only: every line of fast_ntm.ts and
+// fast_ntm_wasm.ts is reached by the cpu comparison, and the wasm one adds tfjs' kernels, which no mutant changes.
+const PLAIN_BACKENDS = process.env.MANN_MUTATION_RUN ? (['cpu'] as const) : (['cpu', 'wasm'] as const);
 
 // Every test below runs with each implementation of the fast step: WebAssembly SIMD (the default in Node,
 // fast_ntm_wasm.ts) and the JavaScript loops (the fallback, and the reference src/ntm_wasm.test.ts compares the
@@ -102,71 +108,7 @@ describe.each(['wasm', 'js'] as const)('with setNtmImplementation(%s)', (impleme
     expect(ntmImplementation()).toBe(implementation);
   });
 
-  describe.each(['cpu', 'wasm'] as const)('ntm.fast against the plain step on %s', (backend) => {
-    beforeAll(async () => {
-      await useBackend(backend);
-    });
-    afterAll(async () => {
-      await useBackend('cpu');
-    });
-
-    it.each(cases)('reads over 8 steps, %s', (_, options, batch) => {
-      const scheme = ntm(options);
-      const { parameters, readGradients } = inputs(scheme.parameterSize, scheme.heads * scheme.memory.width, batch, 11);
-      const plain = plainRollout(options, batch, parameters, readGradients);
-      const fast = fastRollout(options, batch, parameters, readGradients);
-      for (let t = 0; t < STEPS; t++) {
-        expect(fast.reads[t].length).toBe(batch * scheme.heads * scheme.memory.width);
-        expect(maxAbsDifference(fast.reads[t], plain.reads[t]), `step ${t}`).toBeLessThanOrEqual(READ_TOLERANCE);
-      }
-      // Not vacuous: the reads vary (the memory is written), and the last step's are not near the initial value.
-      expect(largest(plain.reads[STEPS - 1])).toBeGreaterThan(0.05);
-    });
-
-    it.each(cases)('dL/dparameters of every step, %s', (_, options, batch) => {
-      const scheme = ntm(options);
-      const { parameters, readGradients } = inputs(scheme.parameterSize, scheme.heads * scheme.memory.width, batch, 23);
-      const plain = plainRollout(options, batch, parameters, readGradients);
-      const fast = fastRollout(options, batch, parameters, readGradients);
-      for (let t = 0; t < STEPS; t++) {
-        const scale = Math.max(1, largest(plain.parameterGradients[t]));
-        expect(maxAbsDifference(fast.parameterGradients[t], plain.parameterGradients[t]), `step ${t}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE * scale);
-      }
-      // Not vacuous: the first step's parameters (reaching the loss through 7 later steps' memory and weights)
-      // have gradients well above the tolerance.
-      expect(largest(plain.parameterGradients[0])).toBeGreaterThan(1e-2);
-    });
-
-    it('with zero keys, where the cosine’s epsilon sets the gradient', () => {
-      // tanh(0) = 0: the key's norm is sqrt(0 + 1e-16) = 1e-8, every cosine 0 and dL/dk = sum_n dL/dK(n) M(n) /
-      // (1e-8 ||M(n)||), ~1e7 here, so those keys' gradients measure the epsilon itself (1e-6 would make them
-      // 100x smaller). Compared relative to the step's largest entry: they are sums of 1e7-sized terms that
-      // partly cancel, so their float32 noise is ~1e-6 of the largest. Not at step 0: the memory is still uniform
-      // there, so the zero write key's exact gradient is 0 = a cancellation of 1e8-sized terms (noise on both sides).
-      const options = { memory: { slots: 6, width: 3 }, heads: 2, shifts: 3 };
-      const batch = 2;
-      const steps = 3;
-      const scheme = ntm(options);
-      const { parameters, readGradients } = inputs(scheme.parameterSize, 2 * 3, batch, 61, steps);
-      const groupSize = 2 * (3 + 3 + 3);
-      for (const p of parameters) {
-        for (let b = 0; b < batch; b++) {
-          // Read head 0's and write head 1's keys.
-          for (const at of [0, groupSize + 3]) p.fill(0, b * scheme.parameterSize + at, b * scheme.parameterSize + at + 3);
-        }
-      }
-      const plain = plainRollout(options, batch, parameters, readGradients);
-      const fast = fastRollout(options, batch, parameters, readGradients);
-      for (let t = 0; t < steps; t++) {
-        expect(maxAbsDifference(fast.reads[t], plain.reads[t])).toBeLessThanOrEqual(READ_TOLERANCE);
-        if (t === 0) continue;
-        const scale = largest(plain.parameterGradients[t]);
-        expect(scale).toBeGreaterThan(1e6);
-        expect(maxAbsDifference(fast.parameterGradients[t], plain.parameterGradients[t]), `step ${t}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE * scale);
-      }
-    });
-  });
-
+  // The cheap tests first (a mutant's run stops at its first failure), the rollouts against tfjs after.
   describe('ntm.fast', () => {
     it('is ntmFast with ntm’s options', () => {
       const scheme = ntm({ memory: { slots: 128, width: 40 }, heads: 4 });
@@ -237,6 +179,73 @@ describe.each(['wasm', 'js'] as const)('with setNtmImplementation(%s)', (impleme
       );
     });
   });
+
+  describe.each(PLAIN_BACKENDS)('ntm.fast against the plain step on %s', (backend) => {
+    beforeAll(async () => {
+      await useBackend(backend);
+    });
+    afterAll(async () => {
+      await useBackend('cpu');
+    });
+
+    it('with zero keys, where the cosine’s epsilon sets the gradient', () => {
+      // tanh(0) = 0: the key's norm is sqrt(0 + 1e-16) = 1e-8, every cosine 0 and dL/dk = sum_n dL/dK(n) M(n) /
+      // (1e-8 ||M(n)||), ~1e7 here, so those keys' gradients measure the epsilon itself (1e-6 would make them
+      // 100x smaller). Compared relative to the step's largest entry: they are sums of 1e7-sized terms that
+      // partly cancel, so their float32 noise is ~1e-6 of the largest. Not at step 0: the memory is still uniform
+      // there, so the zero write key's exact gradient is 0 = a cancellation of 1e8-sized terms (noise on both sides).
+      const options = { memory: { slots: 6, width: 3 }, heads: 2, shifts: 3 };
+      const batch = 2;
+      const steps = 3;
+      const scheme = ntm(options);
+      const { parameters, readGradients } = inputs(scheme.parameterSize, 2 * 3, batch, 61, steps);
+      const groupSize = 2 * (3 + 3 + 3);
+      for (const p of parameters) {
+        for (let b = 0; b < batch; b++) {
+          // Read head 0's and write head 1's keys.
+          for (const at of [0, groupSize + 3]) p.fill(0, b * scheme.parameterSize + at, b * scheme.parameterSize + at + 3);
+        }
+      }
+      const plain = plainRollout(options, batch, parameters, readGradients);
+      const fast = fastRollout(options, batch, parameters, readGradients);
+      for (let t = 0; t < steps; t++) {
+        expect(maxAbsDifference(fast.reads[t], plain.reads[t])).toBeLessThanOrEqual(READ_TOLERANCE);
+        if (t === 0) continue;
+        const scale = largest(plain.parameterGradients[t]);
+        expect(scale).toBeGreaterThan(1e6);
+        expect(maxAbsDifference(fast.parameterGradients[t], plain.parameterGradients[t]), `step ${t}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE * scale);
+      }
+    });
+
+    it.each(cases)('reads over 8 steps, %s', (_, options, batch) => {
+      const scheme = ntm(options);
+      const { parameters, readGradients } = inputs(scheme.parameterSize, scheme.heads * scheme.memory.width, batch, 11);
+      const plain = plainRollout(options, batch, parameters, readGradients);
+      const fast = fastRollout(options, batch, parameters, readGradients);
+      for (let t = 0; t < STEPS; t++) {
+        expect(fast.reads[t].length).toBe(batch * scheme.heads * scheme.memory.width);
+        expect(maxAbsDifference(fast.reads[t], plain.reads[t]), `step ${t}`).toBeLessThanOrEqual(READ_TOLERANCE);
+      }
+      // Not vacuous: the reads vary (the memory is written), and the last step's are not near the initial value.
+      expect(largest(plain.reads[STEPS - 1])).toBeGreaterThan(0.05);
+    });
+
+    it.each(cases)('dL/dparameters of every step, %s', (_, options, batch) => {
+      const scheme = ntm(options);
+      const { parameters, readGradients } = inputs(scheme.parameterSize, scheme.heads * scheme.memory.width, batch, 23);
+      const plain = plainRollout(options, batch, parameters, readGradients);
+      const fast = fastRollout(options, batch, parameters, readGradients);
+      for (let t = 0; t < STEPS; t++) {
+        const scale = Math.max(1, largest(plain.parameterGradients[t]));
+        expect(maxAbsDifference(fast.parameterGradients[t], plain.parameterGradients[t]), `step ${t}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE * scale);
+      }
+      // Not vacuous: the first step's parameters (reaching the loss through 7 later steps' memory and weights)
+      // have gradients well above the tolerance.
+      expect(largest(plain.parameterGradients[0])).toBeGreaterThan(1e-2);
+    });
+
+  });
+
 });
 
 // ntmFast is exported: it checks the options `ntm` would have resolved for it.
