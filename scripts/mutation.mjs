@@ -4,7 +4,8 @@
 //   npm run mutation                         every package with a stryker.config.mjs
 //   npm run mutation -- memory episodes      those packages
 //   npm run mutation -- --changed origin/main  the packages with a file changed since that git ref (none: nothing runs)
-//   npm run mutation -- --changed HEAD~1 --except addressing,model   as CI runs it: those two take 30-50 minutes
+//   npm run mutation -- --changed HEAD~1     as CI runs it: the packages its newest commit changed
+//   npm run mutation -- --except model       all but those packages (comma-separated)
 //
 // Each package's config sets the score below which its run fails; this script fails if any run does. Reports:
 // packages/<name>/reports/mutation/index.html. Needs the packages built (`npm run build`): tests import siblings' dist.
