@@ -6,4 +6,6 @@ export default defineConfig({
   base: './',
   plugins: [mannAssets()],
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  // The Train mode's worker imports the backends on demand (code splitting), which only module workers can do.
+  worker: { format: 'es' },
 });

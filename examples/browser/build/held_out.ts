@@ -31,6 +31,13 @@ export interface EncodedHeldOut {
   source: string;
 }
 
+/** Characters chosen for one of the page's sets, what they are, and how the index records their choice. */
+export interface ChosenCharacters {
+  characters: OmniglotCharacter[];
+  description: string;
+  indexSplit: HeldOutIndex['split'];
+}
+
 /** What went wrong, to show on the page and in the build log, when OMNIGLOT_DIR cannot give the characters. */
 export class MissingOmniglot extends Error {}
 
@@ -54,7 +61,7 @@ export async function chooseHeldOut(
   split: TrainingSplit,
   onProgress: (message: string) => void = () => {},
   onWarning: (message: string) => void = console.warn,
-): Promise<{ characters: OmniglotCharacter[]; description: string; indexSplit: HeldOutIndex['split']; source: string }> {
+): Promise<ChosenCharacters & { source: string; training: ChosenCharacters | null }> {
   const backgroundZip = join(omniglotDir, 'images_background.zip');
   const evaluationZip = join(omniglotDir, 'images_evaluation.zip');
   if (!isFile(evaluationZip)) {
@@ -85,12 +92,18 @@ export async function chooseHeldOut(
   }
   if (split.kind === 'paper') {
     const sets = (characters: readonly OmniglotCharacter[], name: string) => ({ source: name, imageSize, characters });
-    const { test } = paperSplit(sets(background!, backgroundZip), sets(evaluation, evaluationZip), { seed: split.seed });
+    const { train, test } = paperSplit(sets(background!, backgroundZip), sets(evaluation, evaluationZip), { seed: split.seed });
     return {
       characters: test,
       description: `${test.length} held-out characters of the paper's split (seed ${split.seed}), which this checkpoint never trained on`,
       indexSplit: { kind: 'paper', seed: split.seed },
       source,
+      // The Train mode trains on the split's training characters, as `mann train` does.
+      training: {
+        characters: train,
+        description: `the ${train.length} training characters of the paper's split (seed ${split.seed})`,
+        indexSplit: { kind: 'paper-train', seed: split.seed },
+      },
     };
   }
   const why =
@@ -104,6 +117,10 @@ export async function chooseHeldOut(
     description: `the ${evaluation.length} characters of the evaluation archive (${why})`,
     indexSplit: { kind: 'evaluation' },
     source,
+    // Held out: the evaluation archive, so the Train mode trains on the background archive (the official split).
+    training: background
+      ? { characters: [...background], description: `the ${background.length} characters of the background archive`, indexSplit: { kind: 'background' } }
+      : null,
   };
 }
 
@@ -163,7 +180,7 @@ export function encodeHeldOut(
  * checks that each drawing reads, through `OmniglotDataset`, as exactly the same float32 bits as the characters
  * it was made from. Throws a clear error at the first difference.
  */
-export async function verifyHeldOut(encoded: EncodedHeldOut, characters: readonly OmniglotCharacter[]): Promise<void> {
+export async function verifyHeldOut(encoded: EncodedHeldOut, characters: readonly OmniglotCharacter[], folder = HELD_OUT_DIR): Promise<void> {
   const { index, files } = encoded;
   const size = index.imageSize * index.imageSize;
   const original = new OmniglotDataset(characters);
@@ -172,7 +189,7 @@ export async function verifyHeldOut(encoded: EncodedHeldOut, characters: readonl
   const expectedBits = new Uint32Array(expected.buffer);
   const actualBits = new Uint32Array(actual.buffer);
   // All at once: each decode waits on Web Crypto and a DecompressionStream, which overlap.
-  const decodedAll = await Promise.all(index.characters.map((row, c) => decodeCharacterFile(index, c, files.get(row[1])!)));
+  const decodedAll = await Promise.all(index.characters.map((row, c) => decodeCharacterFile(index, c, files.get(row[1])!, folder)));
   for (let c = 0; c < index.characters.length; c++) {
     const decoded = new OmniglotDataset([decodedAll[c]]);
     for (let s = 0; s < original.samplesIn(c); s++) {
@@ -181,7 +198,7 @@ export async function verifyHeldOut(encoded: EncodedHeldOut, characters: readonl
       for (let p = 0; p < size; p++) {
         if (expectedBits[p] !== actualBits[p]) {
           throw new Error(
-            `[mann-assets] ${HELD_OUT_DIR}/${index.characters[c][1]} (${index.characters[c][0]}) drawing ${s} pixel ${p} decodes to ` +
+            `[mann-assets] ${folder}/${index.characters[c][1]} (${index.characters[c][0]}) drawing ${s} pixel ${p} decodes to ` +
               `${actual[p]}, not ${expected[p]} as decoded from the zip: the page's data would differ; refusing to build.`,
           );
         }

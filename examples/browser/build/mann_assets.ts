@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Plugin, ResolvedConfig } from 'vite';
 import { DEFAULT_IMAGE_SIZE } from '@mann/omniglot';
 import { chooseHeldOut, encodeHeldOut, MissingOmniglot, verifyHeldOut, type EncodedHeldOut, type TrainingSplit } from './held_out';
-import { HELD_OUT_DIR, HELD_OUT_FORMAT, type HeldOutIndex } from '../src/held_out_files';
+import { HELD_OUT_DIR, HELD_OUT_FORMAT, TRAINING_DIR, type HeldOutIndex } from '../src/held_out_files';
 
 /** What the page is told about the data and checkpoint this build carries (`virtual:mann-assets`). */
 export interface MannAssets {
@@ -22,6 +22,23 @@ export interface MannAssets {
     totalBytes: number;
     /** Which characters and why the model never trained on them. */
     description: string;
+  } | null;
+  /**
+   * The training characters of the Train mode (same format, in `train-characters/`), fetched only when Train is
+   * opened; null when the build has none (no OMNIGLOT_DIR, or no images_background.zip).
+   */
+  training: {
+    /** URL path of the index, `train-characters/index-<sha16>.json`; the character files are beside it. */
+    index: string;
+    /** SHA-256 (hex) of the index, checked by the page. */
+    sha256: string;
+    characters: number;
+    imageSize: number;
+    /** All the character files' bytes together (what opening Train downloads, with the index). */
+    totalBytes: number;
+    description: string;
+    /** The split they come from, recorded in checkpoints trained on them (so `mann eval` rebuilds the same sets). */
+    split: { kind: 'paper'; seed: number } | { kind: 'official' };
   } | null;
   /** Why something is missing, for the page to show (those about the characters mention OMNIGLOT_DIR). */
   problems: string[];
@@ -156,6 +173,7 @@ async function resolveAssets(root: string, log: (line: string) => void, warn: (l
     log(`[mann-assets] checkpoint: ${dir} (manifest.json + ${weightsFile}, ${megabytes(bytes)})`);
   }
   let heldOut: MannAssets['heldOut'] = null;
+  let training: MannAssets['training'] = null;
   const omniglotDir = process.env.OMNIGLOT_DIR;
   if (!omniglotDir) {
     problems.push(
@@ -186,6 +204,29 @@ async function resolveAssets(root: string, log: (line: string) => void, warn: (l
           `(${megabytes(encoded.index.pixelBytes)} of pixels, every float checked) + index ${(indexBytes / 1e3).toFixed(1)} kB, ` +
           `prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
+      if (chosen.training) {
+        const trainingStarted = performance.now();
+        const { characters, description, indexSplit } = chosen.training;
+        const trained = encodeHeldOut(characters, imageSize, description, indexSplit, chosen.source);
+        await verifyHeldOut(trained, characters, TRAINING_DIR);
+        for (const [name, bytes] of trained.files) generated.set(`${TRAINING_DIR}/${name}`, bytes);
+        training = {
+          index: `${TRAINING_DIR}/${trained.indexFile}`,
+          sha256: trained.indexSha256,
+          characters: trained.index.characters.length,
+          imageSize,
+          totalBytes: trained.index.totalBytes,
+          description,
+          split: indexSplit.kind === 'paper-train' ? { kind: 'paper', seed: indexSplit.seed } : { kind: 'official' },
+        };
+        log(
+          `[mann-assets] training characters (Train mode): ${description}; ${trained.index.characters.length} files of ` +
+            `${megabytes(trained.index.totalBytes)} gzipped, every float checked, prepared in ${((performance.now() - trainingStarted) / 1000).toFixed(1)} s`,
+        );
+      } else {
+        // Not worded with the variable's name: the page shows those problems as errors at start-up; this one only in Train.
+        problems.push(`The Omniglot folder has no images_background.zip, so this build has no training characters: the Train mode is off.`);
+      }
     } catch (error) {
       if (!(error instanceof MissingOmniglot)) {
         const message = (error as Error).message;
@@ -194,7 +235,7 @@ async function resolveAssets(root: string, log: (line: string) => void, warn: (l
       problems.push(error.message);
     }
   }
-  return { assets: { checkpoint, heldOut, problems }, files, generated };
+  return { assets: { checkpoint, heldOut, training, problems }, files, generated };
 }
 
 /** In `vite preview`: what the build in `outDir` carries, for the log (preview serves it as it is). */
@@ -239,7 +280,7 @@ export function mannAssets(): Plugin {
       const log = config.logger;
       if (preview) {
         log.info(describeBuild(outDir));
-        resolved = { assets: { checkpoint: null, heldOut: null, problems: [] }, files: new Map(), generated: new Map() };
+        resolved = { assets: { checkpoint: null, heldOut: null, training: null, problems: [] }, files: new Map(), generated: new Map() };
         return;
       }
       resolved = await resolveAssets(config.root, (line) => log.info(line), (line) => log.warn(line));
@@ -276,7 +317,7 @@ export function mannAssets(): Plugin {
         await mkdir(dirname(target), { recursive: true });
         await copyFile(path, target);
       }
-      // The index last: a build interrupted half-way has no index, which the page reports, rather than a short one.
+      // The indexes last: a build interrupted half-way has no index, which the page reports, rather than a short one.
       const generated = [...resolved.generated].sort(([a], [b]) => Number(a.includes('/index-')) - Number(b.includes('/index-')));
       let bytes = 0;
       for (const [url, data] of generated) {
@@ -286,7 +327,8 @@ export function mannAssets(): Plugin {
         bytes += data.length;
       }
       if (generated.length > 0) {
-        config.logger.info(`[mann-assets] wrote ${generated.length} files (${megabytes(bytes)}) into ${relative(config.root, join(outDir, HELD_OUT_DIR))}/`);
+        const folders = [HELD_OUT_DIR, ...(resolved.assets.training ? [TRAINING_DIR] : [])].map((folder) => `${relative(config.root, join(outDir, folder))}/`);
+        config.logger.info(`[mann-assets] wrote ${generated.length} files (${megabytes(bytes)}) into ${folders.join(' and ')}`);
       }
     },
   };

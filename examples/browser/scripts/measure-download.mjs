@@ -57,6 +57,7 @@ export async function serveFolder(root) {
 /** What a URL path is, for the breakdown. */
 function kindOf(path) {
   if (path.includes('/held-out/')) return 'held-out characters';
+  if (path.includes('/train-characters/')) return 'training characters';
   if (path.includes('/checkpoint/')) return 'checkpoint';
   if (path.endsWith('.wasm')) return 'wasm';
   if (path.endsWith('.js')) return 'js';

@@ -3,7 +3,7 @@
 // data instead of the two Omniglot zips (14 MB).
 import { createRandom, sampleEpisodes, type ClassDataset, type EpisodeBatch, type LabelEncoding } from '@mann/episodes';
 import { OmniglotDataset } from '@mann/omniglot';
-import { checkHeldOutIndex, decodeCharacterFile, describeFile, drawersOf, HELD_OUT_DIR, REBUILD_HINT, type HeldOutIndex } from './held_out_files';
+import { checkHeldOutIndex, decodeCharacterFile, describeFile, drawersOf, HELD_OUT_DIR, REBUILD_HINT, type HeldOutCharacter, type HeldOutIndex } from './held_out_files';
 import { sha256Hex } from './sha256';
 
 /** What an episode is drawn with: the arguments `sampleEpisodes` gets on the page, with a seed for `random`. */
@@ -227,8 +227,18 @@ class LazyHeldOut implements HeldOut {
  */
 export async function openHeldOut(source: HeldOutSource, options: OpenHeldOutOptions = {}): Promise<HeldOut> {
   const fetcher = options.fetch ?? ((url, init) => fetch(url, init));
-  const where = `${HELD_OUT_DIR}/${source.indexUrl.split('/').pop()}`;
   options.onProgress?.('Fetching the index of the held-out characters…');
+  const index = await fetchIndex(source, fetcher, HELD_OUT_DIR);
+  return new LazyHeldOut(index, source.indexUrl, fetcher, options);
+}
+
+/** Fetches an index (of `folder`), checks its SHA-256, shape and image size; errors name the file and the fix. */
+async function fetchIndex(
+  source: HeldOutSource,
+  fetcher: (url: string, init?: RequestInit) => Promise<Response>,
+  folder: string,
+): Promise<HeldOutIndex> {
+  const where = `${folder}/${source.indexUrl.split('/').pop()}`;
   const bytes = await fetchBytes(fetcher, source.indexUrl, where);
   const sha256 = await sha256Hex(bytes);
   if (sha256 !== source.indexSha256) {
@@ -247,5 +257,52 @@ export async function openHeldOut(source: HeldOutSource, options: OpenHeldOutOpt
         `the page was built for another checkpoint: ${REBUILD_HINT} and the checkpoint you want (MANN_CHECKPOINT).`,
     );
   }
-  return new LazyHeldOut(index, source.indexUrl, fetcher, options);
+  return index;
+}
+
+/** Options of {@link fetchAllCharacters}. */
+export interface FetchAllOptions {
+  /** `fetch`, or a stand-in (tests). */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Folder the files are in, for messages (default {@link HELD_OUT_DIR}). */
+  folder?: string;
+  /** Files fetched at once (default 6, a browser's connections per host). */
+  concurrency?: number;
+  /** Told how many characters are in after each one. */
+  onProgress?: (done: number, total: number, bytes: number) => void;
+}
+
+/**
+ * Fetches an index and every character it lists, each checked against its SHA-256 (the Train mode's training
+ * characters, all of which a training run draws from). Returns them in the index's order; the first file that is
+ * missing or damaged stops it with one line naming the file and the fix.
+ */
+export async function fetchAllCharacters(
+  source: HeldOutSource,
+  options: FetchAllOptions = {},
+): Promise<{ index: HeldOutIndex; characters: HeldOutCharacter[] }> {
+  const fetcher = options.fetch ?? ((url, init) => fetch(url, init));
+  const folder = options.folder ?? HELD_OUT_DIR;
+  const index = await fetchIndex(source, fetcher, folder);
+  const characters = new Array<HeldOutCharacter>(index.characters.length);
+  const queue = index.characters.map((_, c) => c);
+  let done = 0;
+  let bytes = 0;
+  let failed = false;
+  const worker = async () => {
+    for (let c = queue.shift(); c !== undefined && !failed; c = queue.shift()) {
+      try {
+        const url = new URL(index.characters[c][1], source.indexUrl).href;
+        const file = await fetchBytes(fetcher, url, describeFile(index, c, folder));
+        characters[c] = await decodeCharacterFile(index, c, file, folder);
+        bytes += file.length;
+        options.onProgress?.(++done, characters.length, bytes);
+      } catch (error) {
+        failed = true; // the other workers stop too
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 6) }, worker));
+  return { index, characters };
 }

@@ -1,5 +1,5 @@
 // The held-out characters as the build writes them and the page reads them: one small gzipped file per character
-// plus one JSON index. Shared by build/held_out.ts (Node, writes and verifies) and src/held_out.ts (the page), so
+// plus one JSON index (the Train mode's training characters use the same format, in their own folder). Shared by build/held_out.ts (Node, writes and verifies) and src/held_out.ts (the page), so
 // both sides decode with the same code. No Node built-ins here.
 import { sha256Hex } from './sha256';
 
@@ -9,6 +9,11 @@ export const HELD_OUT_FORMAT = 'mann-held-out-characters';
 export const HELD_OUT_VERSION = 1;
 /** Folder of the files, relative to the page. */
 export const HELD_OUT_DIR = 'held-out';
+/**
+ * Folder of the training characters (the Train mode's data), in the same format: fetched only when Train is
+ * opened, never before the first episode.
+ */
+export const TRAINING_DIR = 'train-characters';
 
 /** What to do when a file is missing, damaged or from another build: said in every error about them. */
 export const REBUILD_HINT =
@@ -35,8 +40,11 @@ export interface HeldOutIndex {
   imageSize: number;
   /** Which characters, and why the model never trained on them (shown on the page). */
   description: string;
-  /** How they were chosen: the paper's split with its seed, or the whole evaluation archive. */
-  split: { kind: 'paper'; seed: number } | { kind: 'evaluation' };
+  /**
+   * How they were chosen: the paper's split with its seed, or the whole evaluation archive (held-out characters);
+   * the paper split's training characters, or the whole background archive (the Train mode's characters).
+   */
+  split: { kind: 'paper'; seed: number } | { kind: 'evaluation' } | { kind: 'paper-train'; seed: number } | { kind: 'background' };
   /** Drawer numbers of every character (unless its row says otherwise): samples per class = their count. */
   drawers: number[];
   /** Stored bytes of all character files together, and the pixel bytes they decompress to. */
@@ -89,9 +97,9 @@ export function drawersOf(index: HeldOutIndex, c: number): number[] {
   return index.characters[c][4] ?? index.drawers;
 }
 
-/** `'held-out/<file> (evaluation/Angelic/character01)'`: how errors name a character's file. */
-export function describeFile(index: HeldOutIndex, c: number): string {
-  return `${HELD_OUT_DIR}/${index.characters[c][1]} (${index.characters[c][0]})`;
+/** `'held-out/<file> (evaluation/Angelic/character01)'`: how errors name a character's file (in `folder`). */
+export function describeFile(index: HeldOutIndex, c: number, folder = HELD_OUT_DIR): string {
+  return `${folder}/${index.characters[c][1]} (${index.characters[c][0]})`;
 }
 
 /** True when `bytes` start with the gzip magic number. */
@@ -112,9 +120,9 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
  * Checks a fetched character file against the index (length, SHA-256), decompresses it and checks its size.
  * Throws one line naming the file and the fix.
  */
-export async function decodeCharacterFile(index: HeldOutIndex, c: number, file: Uint8Array): Promise<HeldOutCharacter> {
+export async function decodeCharacterFile(index: HeldOutIndex, c: number, file: Uint8Array, folder = HELD_OUT_DIR): Promise<HeldOutCharacter> {
   const [key, , bytes, sha256] = index.characters[c];
-  const where = describeFile(index, c);
+  const where = describeFile(index, c, folder);
   const fail = (what: string): never => {
     throw new Error(`${where}: ${what}; the file is damaged or from another build: ${REBUILD_HINT}.`);
   };

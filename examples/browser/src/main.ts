@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '@mann/backend';
 import { InstanceAccuracy, createRandom, type EpisodeBatch, type LabelEncoding } from '@mann/episodes';
 import { MemoryAugmentedNetwork, labelEncodingFor, restoreCheckpoint } from '@mann/model';
-import { chooseBackend, describeBackend } from './backends';
+import { WASM_PATHS, chooseBackend, describeBackend } from './backends';
 import { assets, fetchCheckpoint, loadHeldOut, type CheckpointFiles, type HeldOut } from './data';
 import { drawHeatMap, drawInk, transpose } from './heat_map';
 import { StepRunner, type MemoryView, type StepOutcome } from './step_runner';
 import { DrawingPad } from './drawing_pad';
+import { TrainMode, type TrainState } from './train_mode';
 
 /** Presentations of each class per episode: the paper's 10. */
 const SHOTS = 10;
@@ -38,12 +39,16 @@ interface AppHandle {
   error?: string;
   /** Every error shown since the page loaded. */
   errors: string[];
+  /** The Train mode: status, batches, learning curve (see train_mode.ts). */
+  train?: TrainState;
 }
 
 const app: AppHandle = { status: 'loading', backend: null, episodes: [], errors: [] };
 (window as unknown as { mannApp: AppHandle }).mannApp = app;
 
 let checkpoint: CheckpointFiles | null = null;
+/** The model trained in the Train mode (or saved in this browser), once offered; `label` says which. */
+let trainedHere: { files: CheckpointFiles; label: string } | null = null;
 let heldOut: HeldOut | null = null;
 let model: MemoryAugmentedNetwork | null = null;
 let labels: LabelEncoding;
@@ -116,14 +121,20 @@ function selectedWays(): number {
   return Number(($('ways') as HTMLSelectElement).value);
 }
 
+/** The checkpoint the Model menu picks: the shipped one, the one trained here, or none (fresh weights). */
+function activeCheckpoint(): CheckpointFiles | null {
+  const source = ($('model-source') as HTMLSelectElement).value;
+  return source === 'checkpoint' ? checkpoint : source === 'trained' ? (trainedHere?.files ?? null) : null;
+}
+
 function useCheckpoint(): boolean {
-  return checkpoint !== null && ($('model-source') as HTMLSelectElement).value === 'checkpoint';
+  return activeCheckpoint() !== null;
 }
 
 /** The class counts this model can play: up to its output size for one-hot labels. */
 function waysChoices(): number[] {
   if (!useCheckpoint()) return FRESH_WAYS;
-  const config = checkpoint!.manifest.config;
+  const config = activeCheckpoint()!.manifest.config;
   const most = config.labels === 'one-hot' ? config.ways : 15;
   return Array.from({ length: most - 1 }, (_, i) => i + 2);
 }
@@ -142,10 +153,14 @@ function buildModel(): void {
   teachRunner?.dispose();
   teachRunner = null;
   model?.dispose();
-  if (useCheckpoint()) {
-    model = restoreCheckpoint(checkpoint!.manifest, checkpoint!.weights).model;
-    const step = checkpoint!.manifest.training.step;
-    $('status-model').textContent = `checkpoint, ${step.toLocaleString('en')} training steps`;
+  const files = activeCheckpoint();
+  if (files) {
+    const restored = restoreCheckpoint(files.manifest, files.weights);
+    // A checkpoint saved to continue training carries Adam's state, which playing does not need.
+    tf.dispose(Object.values(restored.optimizerState));
+    model = restored.model;
+    const step = files.manifest.training.step;
+    $('status-model').textContent = files === checkpoint ? `checkpoint, ${step.toLocaleString('en')} training steps` : trainedHere!.label;
   } else {
     const base = checkpoint?.manifest.config ?? {};
     const ways = selectedWays();
@@ -661,8 +676,8 @@ function recover(): void {
   setStatus('ready', readyText());
 }
 
-type Tab = 'watch' | 'teach';
-const TABS: Tab[] = ['watch', 'teach'];
+type Tab = 'watch' | 'teach' | 'train';
+const TABS: Tab[] = ['watch', 'teach', 'train'];
 
 function showTab(name: Tab, focus = false): void {
   for (const tab of TABS) {
@@ -673,13 +688,15 @@ function showTab(name: Tab, focus = false): void {
     button.tabIndex = selected ? 0 : -1;
     if (selected && focus) button.focus();
   }
-  if (name === 'teach' && playing) pause();
+  if (name !== 'watch' && playing) pause();
+  // The memory maps belong to Watch and Teach it; Train has its curve instead.
+  (document.querySelector('.memory') as HTMLElement).hidden = name === 'train';
 }
 
 /** A change that replaces the model or the episode: play stops first, then it waits its turn. */
-function replace(action: () => void | Promise<void>): void {
+function replace(action: () => void | Promise<void>): Promise<void> {
   if (playing) pause();
-  actions
+  return actions
     .run(action)
     .then(() => {
       renderPlayButton();
@@ -703,13 +720,9 @@ function wire(): void {
     wantedBackend = ($('backend') as HTMLSelectElement).value as BackendName;
     replace(switchBackend);
   });
-  $('model-source').addEventListener('change', () =>
-    replace(async () => {
-      fillWays();
-      buildModel();
-      if (heldOut) await newEpisode(currentSeed());
-    }),
-  );
+  $('model-source').addEventListener('change', () => {
+    void replace(rebuildForModelSource).then(() => trainMode?.render());
+  });
   $('ways').addEventListener('change', () =>
     replace(async () => {
       // A fresh model's output layer has one unit per class, so it is rebuilt; a checkpoint plays fewer classes.
@@ -750,12 +763,64 @@ function wire(): void {
   };
 }
 
+/** The Model menu changed: the model is rebuilt from what it now picks, and a new episode starts. */
+async function rebuildForModelSource(): Promise<void> {
+  fillWays();
+  buildModel();
+  if (heldOut) await newEpisode(currentSeed());
+}
+
+// ---------------------------------------------------------------- train
+
+let trainMode: TrainMode | null = null;
+
+/** Puts a model trained here in the Model menu; `use`: Watch and Teach it switch to it now. */
+function offerTrainedModel(files: CheckpointFiles, label: string, use: boolean): Promise<void> {
+  const select = $('model-source') as HTMLSelectElement;
+  const option = select.querySelector('option[value="trained"]') as HTMLOptionElement;
+  option.hidden = false;
+  option.disabled = false;
+  option.textContent = label;
+  const wasInUse = select.value === 'trained';
+  trainedHere = { files, label };
+  if (!use) {
+    if (wasInUse) $('status-model').textContent = label;
+    return Promise.resolve();
+  }
+  return replace(async () => {
+    select.value = 'trained';
+    await rebuildForModelSource();
+  });
+}
+
+function useShippedModel(): Promise<void> {
+  return replace(async () => {
+    ($('model-source') as HTMLSelectElement).value = checkpoint ? 'checkpoint' : 'fresh';
+    await rebuildForModelSource();
+  });
+}
+
+function startTrainMode(): void {
+  trainMode = new TrainMode({
+    training: assets.training,
+    wasmPaths: WASM_PATHS,
+    fail,
+    recover,
+    announce,
+    offerModel: offerTrainedModel,
+    useShippedModel,
+    usingTrainedModel: () => ($('model-source') as HTMLSelectElement).value === 'trained',
+  });
+  app.train = trainMode.state;
+}
+
 function readyText(): string {
   return heldOut ? `Ready: episodes are drawn from ${heldOut.description}.` : 'Ready (teach-it mode only: this build has no Omniglot characters).';
 }
 
 async function start(): Promise<void> {
   wire();
+  startTrainMode();
   // The backend must be ready before the checkpoint is validated: that makes tensors, and tensors made while
   // tfjs is still initialising webgl fail (a race that a slow network or a busy machine wins).
   setStatus('loading', 'Starting the backend…');
@@ -791,6 +856,8 @@ async function start(): Promise<void> {
   else await newEpisode(currentSeed());
   renderPlayButton();
   setStatus('ready', readyText());
+  // A model saved in this browser by the Train mode comes back in the Model menu (IndexedDB: nothing is downloaded).
+  trainMode?.restoreSaved().catch((error: Error) => console.warn(`The model saved in this browser could not be read: ${error.message}`));
 }
 
 /** The backend asked for in the URL (`?backend=wasm`), default webgl. */

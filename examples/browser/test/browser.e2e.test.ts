@@ -1,7 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useBackend } from '@mann/backend';
+import { evaluateModel } from '@mann/model';
+import { loadCheckpoint } from '@mann/model/node';
+import { OmniglotDataset, paperSplit, validationSplit } from '@mann/omniglot';
+import { loadOmniglot } from '@mann/omniglot/node';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // The same no-fallback static server that measures the download serves the page to every test.
@@ -13,6 +18,13 @@ const DIST = join(EXAMPLE, 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The README's screenshot is refreshed only on request (MANN_E2E_UPDATE_SCREENSHOT=1); other runs keep theirs aside.
 const SCREENSHOT = join(EXAMPLE, process.env.MANN_E2E_UPDATE_SCREENSHOT ? 'screenshot.png' : 'test-output/screenshot.png');
+const TRAIN_SCREENSHOT = join(EXAMPLE, process.env.MANN_E2E_UPDATE_SCREENSHOT ? 'docs/train-mode.png' : 'test-output/train-mode.png');
+/**
+ * Training time the Train mode may take before its 2nd instance must have passed its 1st (on the validation
+ * characters). Measured with the default settings on this project's 2-core machine in headless Chromium: see the
+ * README's "Train" section; this leaves room for a slower CI machine.
+ */
+const TRAIN_BUDGET_MS = Number(process.env.MANN_E2E_TRAIN_BUDGET_MS ?? 240_000);
 
 // Flags for a sandbox without network or GPU: no background connections (they fail by the dozen offline), and
 // WebGL through SwiftShader, Chromium's software renderer.
@@ -166,6 +178,40 @@ function maxDifference(a: number[][], b: number[][]): number {
   let worst = 0;
   a.forEach((row, t) => row.forEach((value, i) => (worst = Math.max(worst, Math.abs(value - b[t][i])))));
   return worst;
+}
+
+/** The files of a zip that stores them uncompressed (what the Train mode's Download writes). */
+function unzipStored(zip: Uint8Array): Map<string, Uint8Array> {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const end = zip.length - 22;
+  expect(view.getUint32(end, true), 'end of central directory').toBe(0x06054b50);
+  let at = view.getUint32(end + 16, true);
+  const files = new Map<string, Uint8Array>();
+  for (let i = 0; i < view.getUint16(end + 10, true); i++) {
+    const size = view.getUint32(at + 24, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const local = view.getUint32(at + 42, true);
+    const name = new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
+    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    files.set(name, zip.subarray(start, start + size));
+    at += 46 + nameLength;
+  }
+  return files;
+}
+
+interface TrainState {
+  status: string;
+  step: number;
+  msPerBatch: number;
+  trainingMs: number;
+  fastPath?: string;
+  backend?: string;
+  passed: { step: number; trainingMs: number } | null;
+  curve: { step: number; accuracy: number[]; episodes: number }[];
+}
+
+function trainState(target: Page): Promise<TrainState> {
+  return target.evaluate(() => (window as unknown as { mannApp: { train: TrainState } }).mannApp.train);
 }
 
 beforeAll(async () => {
@@ -505,6 +551,113 @@ describe('the browser example, in headless Chromium', () => {
     expect(await page.textContent('#legend-usage .low')).toBe('0');
     expect(Number(await page.textContent('#legend-usage .high'))).toBeGreaterThan(0);
   });
+
+  it('train: a small MANN learns in a worker until its 2nd instance passes its 1st; pause, use, save, reload, download', async () => {
+    const train = await context.newPage();
+    const errors: string[] = [];
+    collectErrors(train, errors);
+    const trainingRequests: string[] = [];
+    train.on('request', (request) => {
+      if (request.url().includes('/train-characters/')) trainingRequests.push(request.url());
+    });
+    await train.goto(`${server.url}?backend=webgl`);
+    await waitReady(train);
+    expect(trainingRequests, 'the training characters load only when Train is started').toEqual([]);
+    await train.click('#tab-train');
+    expect(await train.isVisible('#train')).toBe(true);
+    expect(await train.isHidden('.memory')).toBe(true);
+    expect(await train.textContent('#train-settings')).toMatch(/LSTM 64, memory 64 x 20, 2 heads/);
+    await train.click('#train-start');
+    await train.waitForFunction(() => (window as unknown as { mannApp: { train: { status: string } } }).mannApp.train.status === 'training', undefined, { timeout: 120_000 });
+    const started = await trainState(train);
+    // The fast path in the worker: wasm backend, and the LRUA step compiled to WebAssembly SIMD (a worker may).
+    expect(started.backend).toMatch(/^wasm/);
+    expect(started.fastPath).toContain('WebAssembly SIMD');
+    expect(trainingRequests.length).toBeGreaterThan(1000); // the index and every training character
+    expect(started.curve[0].step).toBe(0); // the curve starts at chance
+
+    // Pause stops it where it is; Resume goes on from there.
+    await train.waitForFunction(() => (window as unknown as { mannApp: { train: { step: number } } }).mannApp.train.step >= 20, undefined, { timeout: 60_000 });
+    await train.click('#train-start');
+    expect(await train.textContent('#train-start')).toBe('Resume');
+    await train.waitForTimeout(1000);
+    const pausedAt = (await trainState(train)).step;
+    await train.waitForTimeout(1500);
+    expect((await trainState(train)).step).toBe(pausedAt);
+    await train.click('#train-start');
+    expect(await train.textContent('#train-start')).toBe('Pause');
+
+    await train.waitForFunction(
+      () => (window as unknown as { mannApp: { train: { passed: unknown; status: string } } }).mannApp.train.passed !== null,
+      undefined,
+      { timeout: TRAIN_BUDGET_MS + 30_000, polling: 1000 },
+    );
+    const passed = await trainState(train);
+    const crossing = passed.curve.find((p) => p.step === passed.passed!.step)!;
+    console.log(
+      `Train mode: the 2nd instance passed the 1st at ${passed.passed!.step} batches, after ${(passed.passed!.trainingMs / 1000).toFixed(0)} s ` +
+        `of training (${passed.msPerBatch.toFixed(0)} ms per batch); there 1st ${(100 * crossing.accuracy[0]).toFixed(1)}%, ` +
+        `2nd ${(100 * crossing.accuracy[1]).toFixed(1)}% on ${crossing.episodes} validation episodes; ${passed.fastPath}`,
+    );
+    expect(passed.passed!.trainingMs).toBeLessThanOrEqual(TRAIN_BUDGET_MS);
+    expect(await train.textContent('#train-curve-caption')).toContain('The 2nd instance passed the 1st at');
+    expect(await train.locator('#train-curve polyline').count()).toBe(4);
+    await train.locator('#train').screenshot({ path: TRAIN_SCREENSHOT });
+
+    // Use this model: Watch plays it (and the Model menu leads back to the shipped one).
+    await train.click('#train-use');
+    await train.waitForFunction(() => /^trained here, [\d,]+ batches/.test(document.getElementById('status-model')!.textContent ?? ''));
+    expect(await train.inputValue('#model-source')).toBe('trained');
+    expect(await train.isVisible('#train-shipped')).toBe(true);
+    await train.click('#tab-watch');
+    await train.selectOption('#speed', 'max');
+    const record = await playSeed(5, train);
+    expect(record.guesses).toHaveLength(50);
+
+    // Save, then Download: a zip that unzips to a `mann train` run folder whose checkpoint Node reads.
+    await train.click('#tab-train');
+    await train.click('#train-save');
+    await train.waitForFunction(() => /^Saved in this browser/.test(document.getElementById('train-saved')!.textContent ?? ''));
+    const [download] = await Promise.all([train.waitForEvent('download'), train.click('#train-download')]);
+    // MANN_E2E_DOWNLOAD_DIR keeps a copy (outside the repository: the model is made from Omniglot), for `mann eval`.
+    const zipPath = join(process.env.MANN_E2E_DOWNLOAD_DIR ?? userDataDir, download.suggestedFilename());
+    await download.saveAs(zipPath);
+    expect(download.suggestedFilename()).toMatch(/^mann-browser-\d+\.zip$/);
+    const files = unzipStored(new Uint8Array(readFileSync(zipPath)));
+    const folder = download.suggestedFilename().replace(/\.zip$/, '');
+    expect([...files.keys()].sort()).toEqual([`${folder}/checkpoint/manifest.json`, `${folder}/checkpoint/weights.bin`]);
+    const runDir = join(userDataDir, 'unzipped');
+    for (const [name, bytes] of files) {
+      mkdirSync(dirname(join(runDir, name)), { recursive: true });
+      writeFileSync(join(runDir, name), bytes);
+    }
+    await useBackend('wasm');
+    const restored = await loadCheckpoint(join(runDir, folder, 'checkpoint'));
+    const run = restored.training.run as { split: string; splitSeed: number; validation: number; validationSeed: number };
+    expect(run).toMatchObject({ split: 'paper', validation: 100 });
+    expect(Object.keys(restored.optimizerState).length).toBeGreaterThan(0); // Adam's state: training can go on
+    // As `mann eval --set validation` would: the same 100 characters the page's curve was measured on.
+    const omniglot = await loadOmniglot({ dir: process.env.OMNIGLOT_DIR, imageSize: restored.model.config.imageSize });
+    const kept = validationSplit(paperSplit(omniglot.background, omniglot.evaluation, { seed: run.splitSeed }).train, { count: run.validation, seed: run.validationSeed });
+    const evaluated = evaluateModel(restored.model, { dataset: new OmniglotDataset(kept.validation), episodes: 96, seed: 1 }).accuracy.summary([1, 2]);
+    console.log(`the downloaded checkpoint in Node, 96 validation episodes: 1st ${(100 * evaluated[0].accuracy).toFixed(1)}%, 2nd ${(100 * evaluated[1].accuracy).toFixed(1)}%`);
+    expect(evaluated[1].accuracy).toBeGreaterThan(evaluated[0].accuracy - 0.05);
+    restored.model.dispose();
+
+    // A reload brings the saved model back (IndexedDB), in the Model menu and in Train, without training it.
+    await train.reload();
+    await waitReady(train);
+    await train.waitForFunction(() => !(document.querySelector('#model-source option[value="trained"]') as HTMLOptionElement).disabled);
+    expect(await train.textContent('#model-source option[value="trained"]')).toMatch(/^trained here, [\d,]+ batches \(saved /);
+    await train.click('#tab-train');
+    expect(await train.textContent('#train-start')).toBe('Continue the saved model');
+    expect((await trainState(train)).curve.length).toBeGreaterThan(1);
+    await train.selectOption('#model-source', 'trained');
+    await train.waitForFunction(() => /^trained here/.test(document.getElementById('status-model')!.textContent ?? ''));
+    await train.click('#train-forget');
+    await train.close();
+    expect(errors).toEqual([]);
+  }, TRAIN_BUDGET_MS + 240_000);
 
   it('downloads at most 4 MB before the first episode is ready', async () => {
     const measured = await measureDownload(context, `${server.url}?backend=webgl`);
