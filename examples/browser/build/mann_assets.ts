@@ -6,40 +6,32 @@ import { DEFAULT_IMAGE_SIZE } from '@mann/omniglot';
 import { chooseHeldOut, encodeHeldOut, MissingOmniglot, verifyHeldOut, type EncodedHeldOut, type TrainingSplit } from './held_out';
 import { HELD_OUT_DIR, HELD_OUT_FORMAT, TRAINING_DIR, type HeldOutIndex } from '../src/held_out_files';
 
+/** A set of characters built into per-character files (src/held_out_files.ts) beside an index. */
+export interface CharacterFiles {
+  /** URL path of the index, `<folder>/index-<sha16>.json`; the character files are beside it. */
+  index: string;
+  /** SHA-256 (hex) of the index, checked by the page. */
+  sha256: string;
+  /** Number of characters, their image side, and all their files' bytes together. */
+  characters: number;
+  imageSize: number;
+  totalBytes: number;
+  /** Which characters they are (for the held-out ones: why the model never trained on them). */
+  description: string;
+}
+
 /** What the page is told about the data and checkpoint this build carries (`virtual:mann-assets`). */
 export interface MannAssets {
   /** URL paths (relative to the page) of the checkpoint's manifest, or null when the build has none. */
   checkpoint: { manifest: string; source: string } | null;
-  /** The held-out characters (see src/held_out_files.ts), or null when the build has none. */
-  heldOut: {
-    /** URL path of the index, `held-out/index-<sha16>.json`; the character files are beside it. */
-    index: string;
-    /** SHA-256 (hex) of the index, checked by the page. */
-    sha256: string;
-    /** Number of characters, their image side, and all their files' bytes together. */
-    characters: number;
-    imageSize: number;
-    totalBytes: number;
-    /** Which characters and why the model never trained on them. */
-    description: string;
-  } | null;
+  /** The held-out characters (in `held-out/`), or null when the build has none. */
+  heldOut: CharacterFiles | null;
   /**
-   * The training characters of the Train mode (same format, in `train-characters/`), fetched only when Train is
-   * opened; null when the build has none (no OMNIGLOT_DIR, or no images_background.zip).
+   * The training characters of the Train mode (in `train-characters/`), fetched only when Train is opened; null
+   * when the build has none (no OMNIGLOT_DIR, or no images_background.zip). `split` is the split they come from,
+   * recorded in checkpoints trained on them (so `mann eval` rebuilds the same sets).
    */
-  training: {
-    /** URL path of the index, `train-characters/index-<sha16>.json`; the character files are beside it. */
-    index: string;
-    /** SHA-256 (hex) of the index, checked by the page. */
-    sha256: string;
-    characters: number;
-    imageSize: number;
-    /** All the character files' bytes together (what opening Train downloads, with the index). */
-    totalBytes: number;
-    description: string;
-    /** The split they come from, recorded in checkpoints trained on them (so `mann eval` rebuilds the same sets). */
-    split: { kind: 'paper'; seed: number } | { kind: 'official' };
-  } | null;
+  training: (CharacterFiles & { split: { kind: 'paper'; seed: number } | { kind: 'official' } }) | null;
   /** Why something is missing, for the page to show (those about the characters mention OMNIGLOT_DIR). */
   problems: string[];
 }
@@ -64,6 +56,18 @@ interface Resolved {
 const DEFAULT_CHECKPOINT = '../../checkpoints/omniglot-mann';
 const FRESH_MODEL =
   'the page uses a freshly initialised, untrained model. Set MANN_CHECKPOINT to a folder written by `mann train` to ship one.';
+
+/** What the page is told about characters encoded into `folder`. */
+function characterFiles(folder: string, encoded: EncodedHeldOut, imageSize: number, description: string): CharacterFiles {
+  return {
+    index: `${folder}/${encoded.indexFile}`,
+    sha256: encoded.indexSha256,
+    characters: encoded.index.characters.length,
+    imageSize,
+    totalBytes: encoded.index.totalBytes,
+    description,
+  };
+}
 
 /** One line, no stack: what Vite prints when the build or the dev server refuses to start. */
 function fatal(message: string): Error {
@@ -190,14 +194,7 @@ async function resolveAssets(root: string, log: (line: string) => void, warn: (l
       await verifyHeldOut(encoded, chosen.characters);
       for (const [name, bytes] of encoded.files) generated.set(`${HELD_OUT_DIR}/${name}`, bytes);
       const indexBytes = encoded.files.get(encoded.indexFile)!.length;
-      heldOut = {
-        index: `${HELD_OUT_DIR}/${encoded.indexFile}`,
-        sha256: encoded.indexSha256,
-        characters: encoded.index.characters.length,
-        imageSize,
-        totalBytes: encoded.index.totalBytes,
-        description: encoded.index.description,
-      };
+      heldOut = characterFiles(HELD_OUT_DIR, encoded, imageSize, encoded.index.description);
       log(
         `[mann-assets] held-out characters: ${chosen.description}; ${imageSize}x${imageSize}, from ${chosen.source}; ` +
           `${encoded.index.characters.length} files of ${megabytes(encoded.index.totalBytes)} gzipped ` +
@@ -211,12 +208,7 @@ async function resolveAssets(root: string, log: (line: string) => void, warn: (l
         await verifyHeldOut(trained, characters, TRAINING_DIR);
         for (const [name, bytes] of trained.files) generated.set(`${TRAINING_DIR}/${name}`, bytes);
         training = {
-          index: `${TRAINING_DIR}/${trained.indexFile}`,
-          sha256: trained.indexSha256,
-          characters: trained.index.characters.length,
-          imageSize,
-          totalBytes: trained.index.totalBytes,
-          description,
+          ...characterFiles(TRAINING_DIR, trained, imageSize, description),
           split: indexSplit.kind === 'paper-train' ? { kind: 'paper', seed: indexSplit.seed } : { kind: 'official' },
         };
         log(
