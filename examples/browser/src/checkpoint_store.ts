@@ -1,6 +1,6 @@
 // The model trained in the Train mode, kept in the browser (IndexedDB) so that a reload can restore it: one record,
 // replaced by each Save. It holds the checkpoint with Adam's state, so training can go on where it stopped.
-import type { CheckpointBytes } from './train_settings';
+import type { CheckpointFiles } from './data';
 
 const DATABASE = 'mann-browser-example';
 const STORE = 'checkpoints';
@@ -8,7 +8,7 @@ const STORE = 'checkpoints';
 const KEY = 'trained-here';
 
 /** What is stored: the checkpoint and when it was saved (ISO time). */
-export interface SavedCheckpoint extends CheckpointBytes {
+export interface SavedCheckpoint extends CheckpointFiles {
   savedAt: string;
 }
 
@@ -43,7 +43,7 @@ async function withStore<T>(mode: IDBTransactionMode, action: (store: IDBObjectS
 }
 
 /** Saves the checkpoint, replacing the one saved before. Errors say why (quota, private mode...). */
-export async function saveCheckpoint(checkpoint: CheckpointBytes): Promise<SavedCheckpoint> {
+export async function saveCheckpoint(checkpoint: CheckpointFiles): Promise<SavedCheckpoint> {
   const saved: SavedCheckpoint = { ...checkpoint, savedAt: new Date().toISOString() };
   try {
     await withStore('readwrite', (store) => store.put(saved, KEY));

@@ -1,6 +1,7 @@
 // The held-out characters as the build writes them and the page reads them: one small gzipped file per character
-// plus one JSON index (the Train mode's training characters use the same format, in their own folder). Shared by build/held_out.ts (Node, writes and verifies) and src/held_out.ts (the page), so
-// both sides decode with the same code. No Node built-ins here.
+// plus one JSON index (the Train mode's training characters use the same format, in their own folder). Shared by
+// build/held_out.ts (Node, writes and verifies) and src/held_out.ts (the page), so both sides decode with the same
+// code. No Node built-ins here.
 import { sha256Hex } from './sha256';
 
 /** The index's `format` field. */

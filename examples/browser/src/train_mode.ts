@@ -2,13 +2,13 @@
 // draws its learning curve; the model can then replace the shipped one in Watch and Teach it, be saved in the
 // browser (IndexedDB) and downloaded as a checkpoint folder (.zip) that `mann eval` reads.
 import type { MannAssets } from '../build/mann_assets';
+import type { CheckpointFiles } from './data';
 import { deleteSavedCheckpoint, loadSavedCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint_store';
 import { CURVE_INSTANCES, DEFAULT_FRAME, axisEnd, axisTicks, describePoint, ordinal, percent, polylinePoints, secondPassesFirst, type CurvePoint } from './learning_curve';
 import {
   describeSettings,
   settingsFromQuery,
   settingsOfCheckpoint,
-  type CheckpointBytes,
   type FromWorker,
   type ToWorker,
   type TrainSettings,
@@ -27,7 +27,7 @@ export interface TrainHost {
   /** Says something to screen readers. */
   announce(text: string): void;
   /** Puts a trained checkpoint in the Model menu (`label`); `use`: switches Watch and Teach it to it now. */
-  offerModel(checkpoint: CheckpointBytes, label: string, use: boolean): Promise<void>;
+  offerModel(checkpoint: CheckpointFiles, label: string, use: boolean): Promise<void>;
   /** Switches Watch and Teach it back to the shipped checkpoint. */
   useShippedModel(): Promise<void>;
   /** Whether the model in use is the one trained here. */
@@ -70,7 +70,7 @@ export class TrainMode {
   readonly state: TrainState;
   private worker: Worker | null = null;
   private saved: SavedCheckpoint | null = null;
-  private snapshots = new Map<number, { resolve: (c: CheckpointBytes) => void; reject: (e: Error) => void }>();
+  private snapshots = new Map<number, { resolve: (c: CheckpointFiles) => void; reject: (e: Error) => void }>();
   private nextSnapshot = 1;
   /** When the current stretch of training started (performance.now()), null while not training. */
   private trainingSince: number | null = null;
@@ -271,7 +271,7 @@ export class TrainMode {
   }
 
   /** The model now, from the worker (`optimizer`: with Adam's state), or the one saved in this browser. */
-  private snapshot(optimizer: boolean): Promise<CheckpointBytes> {
+  private snapshot(optimizer: boolean): Promise<CheckpointFiles> {
     if (!this.worker || this.state.status === 'loading' || this.state.status === 'idle') {
       if (this.saved) return Promise.resolve(this.saved);
       return Promise.reject(new Error('Nothing has been trained yet: press Start training first.'));
@@ -368,12 +368,14 @@ export class TrainMode {
     const y = (accuracy: number) => frame.top + (bottom - frame.top) * (1 - accuracy);
     const x = (step: number) => left + ((right - left) * step) / end;
     const children: SVGElement[] = [];
+    const { ways } = this.state.settings;
+    const chance = 1 / ways;
     for (const accuracy of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
-      const chance = accuracy === 0.2;
-      children.push(svg('line', { x1: left, x2: right, y1: y(accuracy), y2: y(accuracy), class: chance ? 'chance' : 'grid' }));
+      if (Math.abs(accuracy - chance) > 1e-9) children.push(svg('line', { x1: left, x2: right, y1: y(accuracy), y2: y(accuracy), class: 'grid' }));
       children.push(svg('text', { x: left - 6, y: y(accuracy) + 4, 'text-anchor': 'end' }, `${accuracy * 100}%`));
     }
-    children.push(svg('text', { x: right - 2, y: y(0.2) - 4, 'text-anchor': 'end', class: 'note' }, 'chance (5 classes)'));
+    children.push(svg('line', { x1: left, x2: right, y1: y(chance), y2: y(chance), class: 'chance' }));
+    children.push(svg('text', { x: right - 2, y: y(chance) - 4, 'text-anchor': 'end', class: 'note' }, `chance (${ways} classes)`));
     for (const step of axisTicks(end)) {
       children.push(svg('line', { x1: x(step), x2: x(step), y1: bottom, y2: bottom + 4, class: 'axis' }));
       children.push(svg('text', { x: x(step), y: bottom + 16, 'text-anchor': 'middle' }, step.toLocaleString('en')));

@@ -1,6 +1,7 @@
 // The Train mode's settings and what a checkpoint trained with them records, plus the messages between the page and
 // its training worker. Pure: no DOM, no tfjs (the unit tests run it in Node).
 import type { CheckpointManifest } from '@mann/model';
+import type { CheckpointFiles } from './data';
 import type { CurvePoint } from './learning_curve';
 
 /** What the Train mode trains and how. */
@@ -191,12 +192,6 @@ export interface TrainingData {
   split: TrainingSplit;
 }
 
-/** A checkpoint's two files, as `serializeCheckpoint` gives them and `restoreCheckpoint` takes them. */
-export interface CheckpointBytes {
-  manifest: CheckpointManifest;
-  weights: Uint8Array;
-}
-
 /** Page -> worker. */
 export type ToWorker =
   | {
@@ -206,7 +201,7 @@ export type ToWorker =
       /** URLs of tfjs' three .wasm files (the page's, made absolute). */
       wasmPaths: Record<string, string>;
       /** A checkpoint trained here earlier (with its optimiser state), to continue. */
-      resume?: CheckpointBytes;
+      resume?: CheckpointFiles;
     }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -230,5 +225,5 @@ export type FromWorker =
   | { type: 'progress'; step: number; msPerBatch: number; loss: number }
   | { type: 'evaluation'; point: CurvePoint }
   | { type: 'paused'; step: number }
-  | { type: 'checkpoint'; id: number; checkpoint: CheckpointBytes }
+  | { type: 'checkpoint'; id: number; checkpoint: CheckpointFiles }
   | { type: 'error'; message: string; id?: number };

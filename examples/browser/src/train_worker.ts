@@ -25,8 +25,6 @@ import { modelConfig, runRecord, type FromWorker, type ToWorker, type TrainingDa
 
 declare const self: DedicatedWorkerGlobalScope;
 
-/** The weights file's name in a checkpoint made here (the folder layout of `mann train`: manifest.json + it). */
-const WEIGHTS_FILE = 'weights.bin';
 /** Progress is reported at most this often (each message costs the page a repaint). */
 const PROGRESS_EVERY_MS = 400;
 
@@ -185,7 +183,7 @@ async function snapshot(id: number, withOptimizer: boolean): Promise<void> {
     episodes: current.episodes,
     curve: current.curve,
   });
-  const { manifest, weights } = await serializeCheckpoint(trainer.model, training, withOptimizer ? trainer.optimizer : undefined, WEIGHTS_FILE);
+  const { manifest, weights } = await serializeCheckpoint(trainer.model, training, withOptimizer ? trainer.optimizer : undefined);
   post({ type: 'checkpoint', id, checkpoint: { manifest, weights } }, [weights.buffer]);
 }
 
