@@ -11,6 +11,7 @@ import { MemoryAugmentedNetwork, Trainer, episodeTensors, fastPathParts, labelEn
 import { ParallelTrainer } from '@mann/model/node';
 import { contentScheme } from './custom_scheme';
 import { UsageError } from './args';
+import { describeMatMul } from './relaxed_simd';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
 
@@ -238,7 +239,7 @@ async function measure(
     path,
     workers,
     lrua: lruaImplementation(),
-    ...(path === 'fast' ? { fastParts: fastPathParts(model).description } : {}),
+    ...(path === 'fast' ? { fastParts: `${fastPathParts(model).description}; ${describeMatMul()}` } : {}),
     ...(overheads.length > 0 ? { overheadMs: median(overheads) } : {}),
     trainMs: median(samples),
     trainSamplesMs: samples,

@@ -68,7 +68,7 @@ describe('mann CLI', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming .* at step 4/);
     expect(resumed.stderr).toMatch(/batch 6; backend \w+, 2 workers;/);
-    expect(resumed.stderr).toMatch(/Fast path: controller 'lstm' fast, addressing 'lrua' fast \((WebAssembly SIMD|JavaScript)\)\./);
+    expect(resumed.stderr).toMatch(/Fast path: controller 'lstm' fast, addressing 'lrua' fast \((WebAssembly SIMD|JavaScript)\); matrix products in WebAssembly relaxed SIMD\./);
     expect(resumed.stderr).toMatch(/Done: 6 batches/);
     // Episodes are counted across the change of batch size: 4 x 4 then 2 x 6.
     const resumedRecords = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));

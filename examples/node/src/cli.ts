@@ -4,6 +4,7 @@ import { demo, DEMO_HELP } from './demo';
 import { evaluate, EVAL_HELP } from './eval';
 import { exportCheckpoint, EXPORT_HELP } from './export';
 import { plot, PLOT_HELP } from './plot';
+import { enableRelaxedSimd } from './relaxed_simd';
 import { train, TRAIN_HELP } from './train';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<unknown>; help: string }> = {
@@ -32,6 +33,7 @@ Exit codes: 0 done, 1 a mistake in the command or its files (one line says what)
 130 / 143 a run stopped by Ctrl-C / SIGTERM after saving its checkpoint.`;
 
 async function main(argv: string[]): Promise<number> {
+  enableRelaxedSimd();
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);

@@ -10,6 +10,7 @@ import { CHECKPOINT_ERRORS, Interrupted, UsageError, choice, integer, number, pa
 import { loadTask, type SplitName } from './data';
 import { Progress, formatDuration } from './progress';
 import { holdsRun, lockRunFolder, removeCheckpointTemporaries, removeRun, repairMetrics } from './run_folder';
+import { describeMatMul } from './relaxed_simd';
 
 export const TRAIN_HELP = `mann train [options]: train a MANN (or a baseline) on Omniglot episodes
 
@@ -402,7 +403,7 @@ async function trainInFolder(
     `${trained.kind === 'mann' ? `MANN (${trained.controller} controller, ${trained.addressing}${trained.addressing === 'lrua' && trained.writeVector === 'add' ? ' writing add vectors' : ''}${trained.addressing === 'lrua' && trained.clearing === 'all-least-used' ? ', clearing all least-used slots' : ''}, memory ${trained.memorySlots}x${trained.memoryWidth}, ${trained.heads} heads)` : `${trained.kind} baseline`}` +
       `, ${model.parameterCount().toLocaleString('en')} parameters, ${trained.labels} labels; ${options.optimizer} lr ${options.learningRate}${options.learningRateSchedule?.length ? ` (then ${options.learningRateSchedule.map((c) => `${c.learningRate} from ${c.step}`).join(', ')})` : ''}, clip ${options.clipNorm}, batch ${options.batch}; backend ${backend}${options.workers ? `, ${options.workers} workers` : ''}; run folder ${runDir}`,
   );
-  log(trainer.fastPath ? `Fast path: ${fastPathParts(model).description}.` : 'Plain path (--path plain): every op of every step differentiated by tfjs.');
+  log(trainer.fastPath ? `Fast path: ${fastPathParts(model).description}; ${describeMatMul()}.` : 'Plain path (--path plain): every op of every step differentiated by tfjs.');
 
   const ways = options.curriculum ? curriculum({ start: config.ways, increment: 1, every: 10000 }) : () => config.ways;
   const labels = (n: number) => labelEncodingFor({ labels: config.labels, ways: n });

@@ -1,8 +1,10 @@
 // The feed-forward controller's fast implementation (`feedForward(...).fast`): the maths of `feedForwardStep` over
-// a whole run, forward and backward by hand, the matrix products in tfjs and the activations in JavaScript.
+// a whole run, forward and backward by hand, the matrix products in @mann/kernels (WebAssembly SIMD) and the
+// activations in JavaScript.
 import * as tf from '@tensorflow/tfjs-core';
+import { matMul, transpose } from '@mann/kernels';
 import type { FeedForwardActivation } from './feed_forward';
-import { checkLength, checkSameShape, checkStart, matMulValues, PassTensor, projectKnown, readValues, RunOrder, stackedKernelGradient } from './fast_run';
+import { checkLength, checkSameShape, checkStart, columnSums, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
 import type { ControllerRun, FastController } from './types';
 
 /** What the fast feed-forward stack reads from its controller. */
@@ -18,15 +20,14 @@ export interface FastFeedForwardSource {
 /**
  * The feed-forward controller's {@link FastController}: the same function as `feedForwardStep`
  * (x <- activation(x · kernel_l + bias_l) for each layer), run over T steps of B episodes.
- * - The first layer's kernel rows split as [known; fed]: the known rows multiply all T steps at once in `start`
- *   (one [T*B, knownSize] x [knownSize, U] matMul plus the bias, read back once), the fed rows once per step
- *   (a slice made once per forward pass).
- * - Deeper layers: one backend matMul per layer and step on the variable itself, the bias and the activation in
- *   JavaScript.
+ * - The kernels' values are read once per run. The first layer's kernel rows split as [known; fed]: the known rows
+ *   multiply all T steps at once in `start` (one [T*B, knownSize] x [knownSize, U] product plus the bias), the fed
+ *   rows once per step (copied to the kernels' memory once per forward pass).
+ * - Deeper layers: one product per layer and step, the bias and the activation in JavaScript.
  * - Backward per step: the activation's derivative in JavaScript (from its output: tanh' = 1 - a^2,
- *   relu' = [a > 0]) and one matMul per layer with the kernel transposed once per backward pass.
- * - The weight gradients at the end: a_{l-1}^T x dZ_l over all T*B rows (plain matMuls of explicit transposes),
- *   the bias gradients as column sums.
+ *   relu' = [a > 0]) and one product per layer with the kernel transposed once per backward pass.
+ * - The weight gradients at the end: a_{l-1}^T x dZ_l over all T*B rows, the bias gradients as column sums.
+ * Every product is @mann/kernels' `matMul` on Float32Arrays, not a tfjs op.
  *
  * A feed-forward controller has no state: nothing is carried from one step to the next, so step t's backward
  * only needs step t's activations.
@@ -40,17 +41,19 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
       const knownSize = checkStart(`${caller} start`, known, steps, batch, inputSize);
       const fedSize = inputSize - knownSize;
       const relu = activation === 'relu';
-      const kernels = Array.from({ length: layers }, (_, l) => variables[`kernel${l}`] as tf.Tensor2D);
+      // kernels[l]: [inputSize, U] for l = 0, [U, U] after.
+      const kernels = Array.from({ length: layers }, (_, l) => ({ values: readValues(variables[`kernel${l}`]), rows: l === 0 ? inputSize : units, cols: units }));
       const block = batch * units;
 
       // First layer's pre-activations from the known part and bias0, every step: [T*B, U].
-      const projected = projectKnown(known, kernels[0], variables.bias0, units);
       const biases = Array.from({ length: layers }, (_, l) => readValues(variables[`bias${l}`]));
-      const fedKernel = new PassTensor(() => tf.slice(kernels[0], [knownSize, 0], [fedSize, units]) as tf.Tensor2D);
-      const fedKernelT = new PassTensor(() => tf.transpose(tf.slice(kernels[0], [knownSize, 0], [fedSize, units])) as tf.Tensor2D);
-      // kernelsT[l] for l >= 1 (layer 0's input gradient goes through fedKernelT).
-      const kernelsT = kernels.map((kernel) => new PassTensor(() => tf.transpose(kernel) as tf.Tensor2D));
-      const order = new RunOrder(caller, steps, [fedKernel, fedKernelT, ...kernelsT]);
+      const projected = projectKnown(known, kernels[0].values, biases[0], units);
+      const fedKernel = new PassMatrix(() => rowsOf(kernels[0].values, units, knownSize, fedSize));
+      const fedKernelT = new PassMatrix(() => transpose(rowsOf(kernels[0].values, units, knownSize, fedSize)));
+      // Deeper layers' kernels and their transposes (layer 0's input gradient goes through fedKernelT).
+      const deepKernels = kernels.map((kernel) => new PassMatrix(() => kernel));
+      const kernelsT = kernels.map((kernel) => new PassMatrix(() => transpose(kernel)));
+      const order = new RunOrder(caller, steps, [fedKernel, fedKernelT, ...deepKernels, ...kernelsT]);
 
       const fedInputs = new Float32Array(steps * batch * fedSize); // row block t: fed_t
       const outputs = kernels.map(() => new Float32Array(steps * block)); // outputs[l] row block t: a_l at step t
@@ -73,7 +76,7 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
             for (let l = 1; l < layers; l++) {
               const previous = a;
               a = outputs[l].subarray(offset, offset + block);
-              a.set(matMulValues(previous, batch, kernels[l]));
+              a.set(matMulValues(previous, batch, deepKernels[l].get()));
               const bias = biases[l];
               // Stryker disable next-line EqualityOperator: `<=` only adds writes past the end of a typed array, which are dropped
               for (let b = 0; b < batch; b++) {
@@ -81,7 +84,10 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
               }
               activate(a, relu);
             }
-            if (last) fedKernel.dispose();
+            if (last) {
+              fedKernel.dispose();
+              deepKernels.forEach((kernel) => kernel.dispose());
+            }
             return a.slice();
           });
         },
@@ -121,19 +127,17 @@ export function fastFeedForward(source: FastFeedForwardSource): FastController {
         gradients(knownAgain: tf.Tensor2D): Record<string, tf.Tensor> {
           return order.gradients(() => {
             checkSameShape(`${caller} gradients`, knownAgain, known);
-            return tf.tidy(() => {
-              const rows = steps * batch;
-              const grads: Record<string, tf.Tensor> = {};
-              for (let l = 0; l < layers; l++) {
-                const dZl = tf.tensor2d(dZ[l], [rows, units]);
-                grads[`kernel${l}`] =
-                  l === 0
-                    ? stackedKernelGradient(knownAgain, fedInputs, fedSize, dZl)
-                    : tf.matMul(tf.transpose(tf.tensor2d(outputs[l - 1], [rows, units])), dZl);
-                grads[`bias${l}`] = tf.sum(dZl, 0);
-              }
-              return grads;
-            });
+            const rows = steps * batch;
+            const grads: Record<string, tf.Tensor> = {};
+            for (let l = 0; l < layers; l++) {
+              const kernelGradient =
+                l === 0
+                  ? stackedKernelGradient(knownAgain, fedInputs, fedSize, dZ[l], units)
+                  : matMul({ values: outputs[l - 1], rows, cols: units }, { values: dZ[l], rows, cols: units }, { transposeA: true });
+              grads[`kernel${l}`] = tf.tensor2d(kernelGradient, [kernels[l].rows, units]);
+              grads[`bias${l}`] = tf.tensor1d(columnSums(dZ[l], units));
+            }
+            return grads;
           });
         },
       };

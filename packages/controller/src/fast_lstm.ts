@@ -1,8 +1,9 @@
 // The LSTM's fast implementation (`lstm(...).fast`): the maths of `lstmStep` over a whole run, forward and
-// backward by hand. The matrix products stay in tfjs (the backend's matMul); the gate maths runs in plain
+// backward by hand. The matrix products run in @mann/kernels (WebAssembly SIMD); the gate maths in plain
 // JavaScript on Float32Arrays (lstmCellForward / lstmCellBackward below).
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLength, checkSameShape, checkStart, matMulValues, PassTensor, projectKnown, readValues, RunOrder, stackedKernelGradient } from './fast_run';
+import { transpose } from '@mann/kernels';
+import { checkLength, checkSameShape, checkStart, columnSums, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
 import type { ControllerRun, FastController } from './types';
 
 /** What the fast LSTM reads from its controller. */
@@ -17,14 +18,16 @@ export interface FastLstmSource {
  * The LSTM's {@link FastController}: the same function as `lstmStep` (kernel rows [input; h], gate columns
  * i, f, g, o, `forgetBias` added to f), run over T steps of B episodes. The kernel's rows split three ways,
  * [known; fed; h]:
- * - the known rows multiply all T steps at once in `start`: one [T*B, knownSize] x [knownSize, 4U] matMul plus
- *   the bias, read back once;
- * - per step forward, one backend matMul [fed_t, h_{t-1}] x the [fed; h] rows (a slice made once per forward
- *   pass: XNNPACK on wasm caches packed weights by tensor), then the gates in JavaScript;
- * - per step backward, the gates' derivative in JavaScript and one backend matMul dZ_t x the transposed [fed; h]
- *   rows (transposed once per backward pass: a transposed matMul is far slower than a plain one on wasm);
- * - the weight gradients at the end: [known; fed, h_{t-1}]^T x dZ over all T*B rows, as plain matMuls of
- *   explicit transposes, and the bias gradient as a column sum.
+ * - the kernel's values are read once per run; the known rows multiply all T steps at once in `start`: one
+ *   [T*B, knownSize] x [knownSize, 4U] product plus the bias;
+ * - per step forward, one product [fed_t, h_{t-1}] x the [fed; h] rows (copied to the kernels' memory once per
+ *   forward pass, `PassMatrix`), added to the known part's, then the gates in JavaScript;
+ * - per step backward, the gates' derivative in JavaScript and one product dZ_t x the transposed [fed; h] rows
+ *   (transposed and copied once per backward pass);
+ * - the weight gradients at the end: [known; fed, h_{t-1}]^T x dZ over all T*B rows, and the bias gradient as a
+ *   column sum.
+ * Every product is @mann/kernels' `matMul` on Float32Arrays, not a tfjs op: no upload, dispatch or read-back per
+ * step.
  *
  * ```js
  * const controller = lstm({ inputSize: 5, units: 4 });
@@ -49,11 +52,10 @@ export function fastLstm(source: FastLstmSource): FastController {
       const blockR = batch * recurrentSize;
 
       // Pre-activations of every step from the known part and the bias: [T*B, 4U].
-      const projected = projectKnown(known, kernel as tf.Tensor2D, bias, gateSize);
-      const recurrentKernel = new PassTensor(() => tf.slice(kernel, [knownSize, 0], [recurrentSize, gateSize]) as tf.Tensor2D);
-      const recurrentKernelT = new PassTensor(
-        () => tf.transpose(tf.slice(kernel, [knownSize, 0], [recurrentSize, gateSize])) as tf.Tensor2D,
-      );
+      const kernelValues = readValues(kernel);
+      const projected = projectKnown(known, kernelValues, readValues(bias), gateSize);
+      const recurrentKernel = new PassMatrix(() => rowsOf(kernelValues, gateSize, knownSize, recurrentSize));
+      const recurrentKernelT = new PassMatrix(() => transpose(rowsOf(kernelValues, gateSize, knownSize, recurrentSize)));
       const order = new RunOrder(caller, steps, [recurrentKernel, recurrentKernelT]);
 
       const recurrentInputs = new Float32Array(steps * blockR); // row block t: [fed_t, h_{t-1}]
@@ -76,9 +78,7 @@ export function fastLstm(source: FastLstmSource): FastController {
             if (t === 0 && fedSize === 0) {
               z.set(projected.subarray(zOffset, zOffset + blockZ)); // h_{-1} = 0 and nothing fed
             } else {
-              const recurrent = matMulValues(previous, batch, recurrentKernel.get());
-              // Stryker disable next-line EqualityOperator: `<=` only adds a write past the end of a typed array, which is dropped
-              for (let i = 0; i < blockZ; i++) z[i] = projected[zOffset + i] + recurrent[i];
+              z.set(matMulValues(previous, batch, recurrentKernel.get(), projected.subarray(zOffset, zOffset + blockZ)));
             }
             const h = new Float32Array(blockS);
             const nextC = cells.subarray((t + 1) * blockS, (t + 2) * blockS);
@@ -121,10 +121,8 @@ export function fastLstm(source: FastLstmSource): FastController {
         gradients(knownAgain: tf.Tensor2D): Record<string, tf.Tensor> {
           return order.gradients(() => {
             checkSameShape(`${caller} gradients`, knownAgain, known);
-            return tf.tidy(() => {
-              const dZ = tf.tensor2d(dGates, [steps * batch, gateSize]);
-              return { kernel: stackedKernelGradient(knownAgain, recurrentInputs, recurrentSize, dZ), bias: tf.sum(dZ, 0) };
-            });
+            const kernelGradient = stackedKernelGradient(knownAgain, recurrentInputs, recurrentSize, dGates, gateSize);
+            return { kernel: tf.tensor2d(kernelGradient, [knownSize + recurrentSize, gateSize]), bias: tf.tensor1d(columnSums(dGates, gateSize)) };
           });
         },
       };

@@ -2,6 +2,7 @@
 // differentiated_controller.ts): argument checks, the order of calls, the tensors a pass keeps between its calls,
 // and reading tensors back into typed arrays.
 import * as tf from '@tensorflow/tfjs-core';
+import { matMul, residentMatrix, type Matrix, type ResidentMatrix } from '@mann/kernels';
 import { formatShape } from './validate';
 
 /** Checks `start`'s arguments against the controller's input width; returns knownSize = known.shape[1]. */
@@ -41,30 +42,29 @@ export function checkLength(caller: string, name: string, values: Float32Array, 
 }
 
 /**
- * A tensor that a run needs for every call of one pass (a weight slice during forward, its transpose during
- * backward): made at the first call that asks for it, kept out of any enclosing `tf.tidy`, freed by `dispose`
- * at the pass's last call or when a call throws. XNNPACK (wasm) caches a matrix's packed form by tensor, so one
- * tensor for the whole pass is packed once, not once per step.
+ * A matrix that a run multiplies by at every call of one pass (a weight slice during forward, its transpose during
+ * backward): copied where the products run (@mann/kernels' `residentMatrix`) at the first call that asks for it,
+ * freed by `dispose` at the pass's last call or when a call throws. One copy per pass, not one per step.
  */
-export class PassTensor {
-  private tensor: tf.Tensor2D | null = null;
+export class PassMatrix {
+  private resident: ResidentMatrix | null = null;
 
-  constructor(private readonly make: () => tf.Tensor2D) {}
+  constructor(private readonly make: () => Matrix) {}
 
-  get(): tf.Tensor2D {
-    if (this.tensor == null) this.tensor = tf.keep(tf.tidy(this.make));
-    return this.tensor;
+  get(): ResidentMatrix {
+    this.resident ??= residentMatrix(this.make());
+    return this.resident;
   }
 
   dispose(): void {
-    this.tensor?.dispose();
-    this.tensor = null;
+    this.resident?.dispose();
+    this.resident = null;
   }
 }
 
 /**
  * The order of a run's calls: `forward` `steps` times, `backward` `steps` times, `gradients` once. `call` runs one
- * call's body with the step it is for; when the body throws it frees the pass tensors and the run refuses any
+ * call's body with the step it is for; when the body throws it frees the pass matrices and the run refuses any
  * further call (its saved arrays may be half written).
  */
 export class RunOrder {
@@ -76,7 +76,7 @@ export class RunOrder {
   constructor(
     private readonly caller: string,
     private readonly steps: number,
-    private readonly passTensors: readonly PassTensor[],
+    private readonly passMatrices: readonly PassMatrix[],
   ) {}
 
   forward<T>(body: (t: number, last: boolean) => T): T {
@@ -120,7 +120,7 @@ export class RunOrder {
       return body();
     } catch (error) {
       this.failed = error ?? new Error('unknown error');
-      this.passTensors.forEach((tensor) => tensor.dispose());
+      this.passMatrices.forEach((matrix) => matrix.dispose());
       throw error;
     }
   }
@@ -144,42 +144,55 @@ export function readValues(tensor: tf.Tensor): Float32Array {
   return (tensor.dataSync() as Float32Array).slice();
 }
 
-/** values [rows, cols] x matrix -> the product's values: one backend matMul, read back; frees its tensors. */
-export function matMulValues(values: Float32Array, rows: number, matrix: tf.Tensor2D): Float32Array {
-  return tidyValue(() => readValues(tf.matMul(tf.tensor2d(values, [rows, values.length / rows]), matrix)));
+/** values [rows, cols] x a pass's matrix -> the product's values (plus `add`, [rows, matrix.cols], when given). */
+export function matMulValues(values: Float32Array, rows: number, matrix: ResidentMatrix, add?: Float32Array): Float32Array {
+  return matMul({ values, rows, cols: values.length / rows }, matrix, add ? { add } : {});
+}
+
+/** Rows `from` .. `from + count - 1` of a [rows, width] row-major matrix's values, as a matrix (a view, no copy). */
+export function rowsOf(values: Float32Array, width: number, from: number, count: number): Matrix {
+  return { values: values.subarray(from * width, (from + count) * width), rows: count, cols: width };
+}
+
+/** `bias` [width] repeated on `rows` rows: [rows, width]. */
+export function repeatRows(bias: Float32Array, rows: number): Float32Array {
+  const out = new Float32Array(rows * bias.length);
+  for (let r = 0; r < rows; r++) out.set(bias, r * bias.length);
+  return out;
 }
 
 /**
- * The known part's contribution to the first layer for all steps at once: known [T*B, knownSize] x
- * kernel rows 0 .. knownSize - 1, plus the bias, read back ([T*B, width]). Frees its tensors.
+ * The known part's contribution to the first layer for all steps at once: known [T*B, knownSize] x rows
+ * 0 .. knownSize - 1 of the kernel (its values, [rows, width]), plus the bias ([T*B, width]).
  */
-export function projectKnown(known: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor, width: number): Float32Array {
-  return tidyValue(() => projectKnownValues(known, kernel, bias, width));
-}
-
-function projectKnownValues(known: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor, width: number): Float32Array {
-  const rows = known.shape[0];
-  const knownSize = known.shape[1];
-  if (knownSize === 0) {
-    // No known part: every row is the bias.
-    const biasValues = bias.dataSync() as Float32Array;
-    const out = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r++) out.set(biasValues, r * width);
-    return out;
-  }
-  const knownKernel = tf.slice(kernel, [0, 0], [knownSize, width]) as tf.Tensor2D;
-  return readValues(tf.add(tf.matMul(known, knownKernel), bias));
+export function projectKnown(known: tf.Tensor2D, kernelValues: Float32Array, bias: Float32Array, width: number): Float32Array {
+  const [rows, knownSize] = known.shape;
+  const biasRows = repeatRows(bias, rows);
+  // No known part: every row is the bias.
+  if (knownSize === 0) return biasRows;
+  return matMul({ values: readValues(known), rows, cols: knownSize }, rowsOf(kernelValues, width, 0, knownSize), { add: biasRows, out: biasRows });
 }
 
 /**
  * The weight gradient of the rows that multiply `[known, other]` over all T*B rows: [known^T dZ; other^T dZ]
- * ([knownSize + otherWidth, width]), as plain matMuls of explicit transposes (a transposed matMul is far slower
- * on wasm). `other` [T*B, otherWidth] may have width 0. Call inside `tf.tidy`.
+ * ([knownSize + otherWidth, width]) as values. `other` [T*B, otherWidth] may have width 0.
  */
-export function stackedKernelGradient(known: tf.Tensor2D, other: Float32Array, otherWidth: number, dZ: tf.Tensor2D): tf.Tensor2D {
-  const rows = dZ.shape[0];
-  const parts: tf.Tensor2D[] = [];
-  if (known.shape[1] > 0) parts.push(tf.matMul(tf.transpose(known), dZ));
-  if (otherWidth > 0) parts.push(tf.matMul(tf.transpose(tf.tensor2d(other, [rows, otherWidth])), dZ));
-  return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+export function stackedKernelGradient(known: tf.Tensor2D, other: Float32Array, otherWidth: number, dZ: Float32Array, width: number): Float32Array {
+  const [rows, knownSize] = known.shape;
+  const out = new Float32Array((knownSize + otherWidth) * width);
+  const dZMatrix = { values: dZ, rows, cols: width };
+  if (knownSize > 0) {
+    matMul({ values: readValues(known), rows, cols: knownSize }, dZMatrix, { transposeA: true, out: out.subarray(0, knownSize * width) });
+  }
+  if (otherWidth > 0) {
+    matMul({ values: other, rows, cols: otherWidth }, dZMatrix, { transposeA: true, out: out.subarray(knownSize * width) });
+  }
+  return out;
+}
+
+/** The column sums of a [rows, width] matrix's values: a bias gradient. */
+export function columnSums(values: Float32Array, width: number): Float32Array {
+  const sums = new Float64Array(width);
+  for (let i = 0; i < values.length; i++) sums[i % width] += values[i];
+  return Float32Array.from(sums);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { differentiatedAddressing, lruaImplementation, ntmImplementation, type FastAddressing } from '@mann/addressing';
 import { differentiatedController, type FastController } from '@mann/controller';
+import { matMul, residentMatrix, transpose, type ResidentMatrix } from '@mann/kernels';
 import type { MemoryAugmentedNetwork } from './model';
 import { checkInputShapes } from './batch_checks';
 
@@ -59,13 +60,13 @@ function fastImplementations(model: MemoryAugmentedNetwork): Omit<FastPathParts,
  * - the recurrence is one `tf.customGrad` op, so the tape records one node instead of thousands;
  * - the controller's input [x_t, y_{t-1}, r_{t-1}] is split: the images and labels of all steps are handed to
  *   the controller at once (the "known" part: one large matrix product), the reads one step at a time;
- * - per step, h_t is projected to the scheme's parameters with one backend matMul (h x W_mem + b), and backward
- *   dL/dparameters goes back to h with one matMul by W_mem's transpose (taken once per batch: a transposed
- *   matMul is far slower than a plain one on wasm); W_mem's gradient is one large matMul over all steps;
+ * - per step, h_t is projected to the scheme's parameters with one product (h x W_mem + b), and backward
+ *   dL/dparameters goes back to h with one product by W_mem's transpose; W_mem's gradient is one large product
+ *   over all steps (@mann/kernels' `matMul` on Float32Arrays, W_mem and its transpose copied in once per pass);
  * - the output layer [h, r] x W_o + b_o stays ordinary tfjs ops with tfjs' own gradients.
  *
- * Runs on every backend and in browsers: typed arrays and tfjs ops, reading small results back with `dataSync`
- * each step (cheap on cpu and wasm; on webgl each read waits for the GPU).
+ * Runs on every backend and in browsers: typed arrays, @mann/kernels' WebAssembly products and tfjs ops; the
+ * weights are read back once per pass (`dataSync`).
  */
 export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, previousLabels: tf.Tensor3D): tf.Tensor3D {
   checkInputShapes('fastForward', model, images, previousLabels);
@@ -90,30 +91,37 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
     knownInputs.dispose();
     const addressingRun = parts.addressing?.start(batch) ?? null;
     const memoryBiasValues = memoryBias ? (memoryBias.dataSync() as Float32Array) : new Float32Array(0);
+    const memoryBiasRows = new Float32Array(batch * parameterSize);
+    for (let b = 0; b < batch; b++) memoryBiasRows.set(memoryBiasValues, b * parameterSize);
+    // W_mem's values, read once; resident in the kernels' memory for the forward pass.
+    const memoryKernelValues = memoryKernel ? { values: new Float32Array(memoryKernel.dataSync()), rows: units, cols: parameterSize } : null;
+    let memoryKernelResident: ResidentMatrix | null = memoryKernelValues ? residentMatrix(memoryKernelValues) : null;
     const hidden = new Float32Array(steps * batch * units);
     const outputs = new Float32Array(steps * batch * rowWidth);
     let reads: Float32Array = new Float32Array(batch * readSize); // r_{-1} = 0
-    for (let t = 0; t < steps; t++) {
-      const h = controllerRun.forward(reads);
-      hidden.set(h, t * batch * units);
-      if (addressingRun) {
-        const parameters = matMulValues(h, [batch, units], memoryKernel!);
-        for (let b = 0; b < batch; b++) {
-          for (let p = 0; p < parameterSize; p++) parameters[b * parameterSize + p] += memoryBiasValues[p];
+    try {
+      for (let t = 0; t < steps; t++) {
+        const h = controllerRun.forward(reads);
+        hidden.set(h, t * batch * units);
+        if (addressingRun) {
+          const parameters = matMul({ values: h, rows: batch, cols: units }, memoryKernelResident!, { add: memoryBiasRows });
+          reads = addressingRun.forward(parameters);
         }
-        reads = addressingRun.forward(parameters);
+        for (let b = 0; b < batch; b++) {
+          const row = (t * batch + b) * rowWidth;
+          outputs.set(h.subarray(b * units, (b + 1) * units), row);
+          if (readSize > 0) outputs.set(reads.subarray(b * readSize, (b + 1) * readSize), row + units);
+        }
       }
-      for (let b = 0; b < batch; b++) {
-        const row = (t * batch + b) * rowWidth;
-        outputs.set(h.subarray(b * units, (b + 1) * units), row);
-        if (readSize > 0) outputs.set(reads.subarray(b * readSize, (b + 1) * readSize), row + units);
-      }
+    } finally {
+      memoryKernelResident?.dispose();
+      memoryKernelResident = null;
     }
     const value = tf.tensor2d(outputs, [steps * batch, rowWidth]);
 
     const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
       const outputGradient = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
-      const memoryKernelT = memoryKernel ? (tf.transpose(memoryKernel) as tf.Tensor2D) : null;
+      const memoryKernelT = memoryKernelValues ? residentMatrix(transpose(memoryKernelValues)) : null;
       const parameterGradients = new Float32Array(steps * batch * parameterSize);
       const dReads = new Float32Array(batch * readSize);
       const dh = new Float32Array(batch * units);
@@ -128,7 +136,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
           if (addressingRun) {
             const stepParameters = addressingRun.backward(dReads);
             parameterGradients.set(stepParameters, t * batch * parameterSize);
-            const fromMemory = matMulValues(stepParameters, [batch, parameterSize], memoryKernelT!);
+            const fromMemory = matMul({ values: stepParameters, rows: batch, cols: parameterSize }, memoryKernelT!);
             for (let i = 0; i < dh.length; i++) dh[i] += fromMemory[i];
           }
           fromNext = controllerRun.backward(dh);
@@ -141,10 +149,11 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
         const controllerGradients = controllerRun.gradients(knownInputs);
         const grads = controllerNames.map((name, i) => controllerGradients[name] ?? tf.zerosLike(controllerWeights[i]));
         if (!memoryKernel) return grads;
-        const dP = tf.tensor2d(parameterGradients, [steps * batch, parameterSize]);
-        const hiddenT = tf.transpose(tf.tensor2d(hidden, [steps * batch, units]));
-        // A plain (untransposed) matMul of an explicit transpose: the fast kernel on every backend.
-        return [...grads, tf.matMul(hiddenT, dP), tf.sum(dP, 0)];
+        const rows = steps * batch;
+        const memoryKernelGradient = matMul({ values: hidden, rows, cols: units }, { values: parameterGradients, rows, cols: parameterSize }, { transposeA: true });
+        const biasGradient = new Float32Array(parameterSize);
+        for (let i = 0; i < parameterGradients.length; i++) biasGradient[i % parameterSize] += parameterGradients[i];
+        return [...grads, tf.tensor2d(memoryKernelGradient, [units, parameterSize]), tf.tensor1d(biasGradient)];
       });
     };
     return { value, gradFunc };
@@ -157,16 +166,4 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
     const logits = tf.add(tf.matMul(hr, v['output/kernel']), v['output/bias']);
     return tf.reshape(logits, [steps, batch, model.outputSize]) as tf.Tensor3D;
   });
-}
-
-/** values [rows, cols] (a Float32Array) x matrix -> the product's values: one backend matMul, read back. */
-function matMulValues(values: Float32Array, shape: [number, number], matrix: tf.Tensor2D): Float32Array {
-  const left = tf.tensor2d(values, shape);
-  const product = tf.matMul(left, matrix);
-  const out = product.dataSync() as Float32Array;
-  // dataSync may hand back the backend's own buffer (cpu): copy before the tensor is freed and before writing.
-  const copy = new Float32Array(out);
-  left.dispose();
-  product.dispose();
-  return copy;
 }
