@@ -23,6 +23,8 @@ interface MatMulExports {
   heapBase(): number;
   multiply(a: number, aRowBytes: number, aColBytes: number, b: number, c: number, m: number, k: number, n: number, accumulate: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  pack(src: number, dst: number, k: number, n: number): void;
+  packedFloats(k: number, n: number): number;
 }
 
 /** One thread's module: compiled on first use, its linear memory shared by every resident matrix of the thread. */
@@ -34,6 +36,17 @@ class Kernels {
     readonly exports: MatMulExports,
   ) {
     this.memory = new LinearMemory(exports.memory, exports.heapBase());
+  }
+
+  /** Copies `matrix` into a new block in the layout `multiply` reads (`pack`); returns the block's byte address. */
+  copyPacked(matrix: Matrix): number {
+    const { rows: k, cols: n, values } = matrix;
+    const packed = this.memory.allocate(this.exports.packedFloats(k, n) * 4);
+    const raw = this.memory.allocate(values.length * 4);
+    this.memory.floats().set(values, raw / 4);
+    this.exports.pack(raw, packed, k, n);
+    this.memory.free(raw);
+    return packed;
   }
 }
 
@@ -139,8 +152,7 @@ export class ResidentMatrix {
     this.rows = matrix.rows;
     this.cols = matrix.cols;
     if (kernels) {
-      this.offset = kernels.memory.allocate(matrix.values.length * 4);
-      kernels.memory.floats().set(matrix.values, this.offset / 4);
+      this.offset = kernels.copyPacked(matrix);
       this.values = null;
     } else {
       this.offset = -1;
@@ -255,14 +267,17 @@ function productInWasm(
     return at;
   };
   try {
+    let bAt = residentOffset;
+    if (bAt < 0) {
+      bAt = kernels.copyPacked(b as Matrix);
+      scratch.push(bAt);
+    }
     const aAt = take(a.values.length * 4);
-    const bAt = residentOffset >= 0 ? residentOffset : take(k * n * 4);
     const cAt = take(m * n * 4);
     // Allocation may grow the memory, which detaches earlier views: take the view after the last allocation.
     const aTransposedAt = transposeA && m > 1 ? take(m * k * 4) : -1;
     const floats = memory.floats();
     floats.set(a.values, aAt / 4);
-    if (residentOffset < 0) floats.set((b as Matrix).values, bAt / 4);
     if (add) floats.set(add, cAt / 4);
     // A transposed left factor is transposed explicitly: reading it with strides is about 2x slower for large m.
     if (aTransposedAt >= 0) exports.transpose(aAt, aTransposedAt, k, m);
