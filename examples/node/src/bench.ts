@@ -11,6 +11,7 @@ import { MemoryAugmentedNetwork, Trainer, episodeTensors, fastPathParts, labelEn
 import { ParallelTrainer } from '@mann/model/node';
 import { contentScheme } from './custom_scheme';
 import { UsageError } from './args';
+import { matMul, residentMatrix } from '@mann/kernels';
 import { describeMatMul } from './relaxed_simd';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
@@ -80,6 +81,8 @@ export interface BenchResult {
   peakTensorBytes: number;
   peakRssMb: number;
   loss: number;
+  /** Floating-point operations of one training batch's matrix products and memory step, counted from the sizes. */
+  flopsPerBatch: number;
 }
 
 export interface BenchReport {
@@ -91,6 +94,8 @@ export interface BenchReport {
   ratios?: Record<string, number>;
   /** plain ms / fast ms, per model, backend and worker count, where both paths ran. */
   speedups?: Record<string, number>;
+  /** What @mann/kernels' matMul reaches on this machine in this run, one thread (GFLOP/s by shape). */
+  matMulPeak?: Record<string, number>;
 }
 
 interface BenchOptions {
@@ -153,11 +158,17 @@ export async function bench(argv: string[]): Promise<void> {
     log(
       `${model.padEnd(12)} ${backend.padEnd(5)} ${path.padEnd(5)} ${label(result).padEnd(10)} lrua ${result.lrua.padEnd(4)} train ${result.trainMs.toFixed(1)} ms/batch (runs ${result.trainSamplesMs.map((x) => x.toFixed(0)).join(' ')}), ` +
         `inference ${result.inferenceStepMs.toFixed(2)} ms/step, ${result.kernelsPerBatch} kernels/batch, ` +
-        `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}` +
+        `peak tensors ${(result.peakTensorBytes / 1e6).toFixed(1)} MB, peak RSS ${result.peakRssMb.toFixed(0)} MB, loss ${result.loss.toFixed(4)}, ` +
+        `${(result.flopsPerBatch / 1e9).toFixed(2)} GFLOP/batch counted = ${(result.flopsPerBatch / 1e6 / result.trainMs).toFixed(1)} GFLOP/s` +
         (result.overheadMs !== undefined ? `, main-thread overhead ${result.overheadMs.toFixed(1)} ms/batch` : '') +
         (result.fastParts ? `; ${result.fastParts}` : ''),
     );
   }
+  report.matMulPeak = measureMatMul();
+  log(
+    `@mann/kernels matMul here (${describeMatMul().replace('matrix products in ', '')}, one thread): ` +
+      Object.entries(report.matMulPeak).map(([shape, gflops]) => `${gflops.toFixed(1)} GFLOP/s on ${shape}`).join(', '),
+  );
   report.speedups = speedups(report.results, options.lrua.length > 1);
   for (const [key, speedup] of Object.entries(report.speedups)) log(`fast path speed-up ${key}: ${speedup.toFixed(1)}x (plain ms / fast ms)`);
   if (options.ref) {
@@ -248,6 +259,7 @@ async function measure(
     peakTensorBytes: profile.peakBytes,
     peakRssMb: peakRss / 2 ** 20,
     loss,
+    flopsPerBatch: countFlops(model, 5 * options.shots, options.batchSize),
   };
   trainer.dispose();
   model.dispose();
@@ -282,6 +294,57 @@ function benchBatch(batchSize: number, shots: number): EpisodeBatch {
   const patterns = syntheticPatterns({ classes: 50, samplesPerClass: shots, sampleShape: [20, 20], noise: 0.05, seed: 1 });
   const labels = labelEncodingFor({ labels: 'one-hot', ways: 5 });
   return sampleEpisodes(patterns, { ways: 5, shots, batchSize, labels, random: createRandom(2) });
+}
+
+/**
+ * Floating-point operations (2 per multiply-add) of one training batch, counted from the model's sizes: the
+ * controller's products forward, its weight gradient and its input gradient (the fed part: reads and h), the memory
+ * projection and the output layer (forward and both gradients), and the memory step's three products per head
+ * (similarity, read, write; its backward counted as twice its forward). Elementwise work (gates, softmaxes, the
+ * optimiser) is left out: it is small next to these.
+ */
+export function countFlops(model: MemoryAugmentedNetwork, steps: number, batch: number): number {
+  const rows = steps * batch;
+  const { controller, readSize, outputSize, addressing } = model;
+  const units = controller.outputSize;
+  const input = controller.inputSize;
+  const recurrent = controller.name === 'lstm';
+  const width = recurrent ? 4 * units : units; // the first layer's output
+  const fed = readSize + (recurrent ? units : 0); // what flows back to the previous step
+  let macs = rows * ((input + (recurrent ? units : 0)) * width * 2 + fed * width);
+  const layers = Object.keys(controller.variables).filter((name) => name.startsWith('kernel')).length;
+  if (!recurrent) macs += rows * (layers - 1) * units * units * 3;
+  if (addressing) {
+    const { memorySlots, memoryWidth, heads } = model.config;
+    macs += rows * units * addressing.parameterSize * 3;
+    macs += rows * 3 * heads * memorySlots * memoryWidth * 3;
+  }
+  macs += rows * (units + readSize) * outputSize * 3;
+  return 2 * macs;
+}
+
+/** GFLOP/s of @mann/kernels' matMul in this thread on two of the model's shapes (resident right-hand side, as the fast path uses it). */
+function measureMatMul(): Record<string, number> {
+  const shapes: Array<[number, number, number]> = [
+    [800, 405, 800],
+    [16, 360, 800],
+  ];
+  const out: Record<string, number> = {};
+  for (const [m, k, n] of shapes) {
+    const a = { values: Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), rows: m, cols: k };
+    const b = residentMatrix({ values: Float32Array.from({ length: k * n }, (_, i) => Math.cos(i)), rows: k, cols: n });
+    const result = new Float32Array(m * n);
+    const repeats = Math.max(3, Math.round(2e8 / (m * k * n)));
+    const times: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const start = performance.now();
+      for (let i = 0; i < repeats; i++) matMul(a, b, { out: result });
+      times.push((performance.now() - start) / repeats);
+    }
+    b.dispose();
+    out[`[${m},${k}]x[${k},${n}]`] = (2 * m * k * n) / 1e6 / median(times);
+  }
+  return out;
 }
 
 /** Runs the PyTorch reference and parses its `ms/batch median=X min=Y`, or says why it could not. */
