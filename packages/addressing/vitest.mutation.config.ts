@@ -15,7 +15,6 @@ import base from './vitest.config';
 //   instrumented code; the smaller cases take the same branches) and the check that the committed wasm bytes are
 //   built from assembly/ (which no mutant of src/ changes). Every mutated file keeps its tests that pin values.
 const CHEAP_FIRST = [
-  'wasm_choice.test.ts',
   'lrua_wasm.test.ts',
   'ntm_wasm.test.ts',
   'by_hand.test.ts',

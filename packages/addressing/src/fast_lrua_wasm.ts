@@ -7,7 +7,7 @@
 // so nothing outside this file knows where the numbers were computed.
 import { lruaParameterSize, lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
-import { WasmChoice, type WasmImplementation } from './wasm_choice';
+import { WasmChoice, type WasmImplementation } from '@mann/kernels';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
 export type LruaImplementation = WasmImplementation;

@@ -28,7 +28,7 @@ import {
   type NtmStepRecord,
 } from './fast_ntm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
-import { WasmChoice, type WasmImplementation } from './wasm_choice';
+import { WasmChoice, type WasmImplementation } from '@mann/kernels';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
 export type NtmImplementation = WasmImplementation;

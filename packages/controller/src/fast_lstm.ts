@@ -1,8 +1,10 @@
 // The LSTM's fast implementation (`lstm(...).fast`): the maths of `lstmStep` over a whole run, forward and
-// backward by hand. The matrix products run in @mann/kernels (WebAssembly SIMD); the gate maths in plain
-// JavaScript on Float32Arrays (lstmCellForward / lstmCellBackward below).
+// backward by hand. The matrix products run in @mann/kernels (WebAssembly SIMD); the gate maths in WebAssembly SIMD
+// too (lstm_cell_wasm.ts), with plain JavaScript on Float32Arrays as the fallback (lstmCellForward / lstmCellBackward
+// below).
 import * as tf from '@tensorflow/tfjs-core';
 import { transpose } from '@mann/kernels';
+import { activeLstmCell } from './lstm_cell_wasm';
 import { checkLength, checkSameShape, checkStart, columnSums, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
 import type { ControllerRun, FastController } from './types';
 
@@ -57,6 +59,10 @@ export function fastLstm(source: FastLstmSource): FastController {
       const recurrentKernel = new PassMatrix(() => rowsOf(kernelValues, gateSize, knownSize, recurrentSize));
       const recurrentKernelT = new PassMatrix(() => transpose(rowsOf(kernelValues, gateSize, knownSize, recurrentSize)));
       const order = new RunOrder(caller, steps, [recurrentKernel, recurrentKernelT]);
+      // The gate maths: WebAssembly SIMD where it runs (lstm_cell_wasm.ts), else the JavaScript below; chosen once a run.
+      const wasmCell = activeLstmCell(units);
+      const cellForward = wasmCell ? wasmCell.forward.bind(wasmCell) : lstmCellForward;
+      const cellBackward = wasmCell ? wasmCell.backward.bind(wasmCell) : lstmCellBackward;
 
       const recurrentInputs = new Float32Array(steps * blockR); // row block t: [fed_t, h_{t-1}]
       const gates = new Float32Array(steps * blockZ); // row block t: i, f, g, o after their non-linearities
@@ -82,7 +88,7 @@ export function fastLstm(source: FastLstmSource): FastController {
             }
             const h = new Float32Array(blockS);
             const nextC = cells.subarray((t + 1) * blockS, (t + 2) * blockS);
-            lstmCellForward(z, cells.subarray(t * blockS, (t + 1) * blockS), batch, units, forgetBias, gates.subarray(zOffset, zOffset + blockZ), nextC, h);
+            cellForward(z, cells.subarray(t * blockS, (t + 1) * blockS), batch, units, forgetBias, gates.subarray(zOffset, zOffset + blockZ), nextC, h);
             if (t + 1 < steps) {
               for (let b = 0; b < batch; b++) recurrentInputs.set(h.subarray(b * units, (b + 1) * units), (t + 1) * blockR + b * recurrentSize + fedSize);
             }
@@ -104,7 +110,7 @@ export function fastLstm(source: FastLstmSource): FastController {
             }
             const stepGates = dGates.subarray(t * blockZ, (t + 1) * blockZ);
             const gateValues = gates.subarray(t * blockZ, (t + 1) * blockZ);
-            lstmCellBackward(dh, dc, gateValues, cells.subarray((t + 1) * blockS, (t + 2) * blockS), cells.subarray(t * blockS, (t + 1) * blockS), batch, units, stepGates);
+            cellBackward(dh, dc, gateValues, cells.subarray((t + 1) * blockS, (t + 2) * blockS), cells.subarray(t * blockS, (t + 1) * blockS), batch, units, stepGates);
             // dL/d[fed_t, h_{t-1}]; at t = 0 only the fed part is wanted (h_{-1} is a constant).
             const both = t === 0 && fedSize === 0 ? null : matMulValues(stepGates, batch, recurrentKernelT.get());
             if (last) recurrentKernelT.dispose();

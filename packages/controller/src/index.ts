@@ -14,3 +14,5 @@ export { feedForward, feedForwardStep } from './feed_forward';
 export type { FeedForwardOptions, FeedForwardActivation, DenseWeights } from './feed_forward';
 export { glorotUniform } from './glorot_uniform';
 export { differentiatedController } from './differentiated_controller';
+export { setLstmCellImplementation, lstmCellImplementation } from './lstm_cell_wasm';
+export type { LstmCellImplementation } from './lstm_cell_wasm';

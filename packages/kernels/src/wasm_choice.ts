@@ -1,5 +1,5 @@
-// The choice between a fast step's WebAssembly SIMD module and its JavaScript loops, shared by LRUA
-// (fast_lrua_wasm.ts) and NTM addressing (fast_ntm_wasm.ts).
+// The choice between a package's WebAssembly SIMD module and its JavaScript loops, for the packages that ship their
+// own modules: @mann/addressing's LRUA and NTM steps, @mann/controller's LSTM cell.
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
 export type WasmImplementation = 'auto' | 'js' | 'wasm';
@@ -31,6 +31,7 @@ export class WasmChoice<Exports> {
     this.choice = value ? (value as WasmImplementation) : 'auto';
   }
 
+  /** Sets this thread's choice (what `setter` does); throws one line for anything but 'auto', 'js' or 'wasm'. */
   set(implementation: WasmImplementation): void {
     if (!CHOICES.includes(implementation)) {
       throw new Error(`${this.setter}: expected 'auto', 'js' or 'wasm', got ${JSON.stringify(implementation)}.`);
