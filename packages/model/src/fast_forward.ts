@@ -63,7 +63,8 @@ function fastImplementations(model: MemoryAugmentedNetwork): Omit<FastPathParts,
  * - per step, h_t is projected to the scheme's parameters with one product (h x W_mem + b), and backward
  *   dL/dparameters goes back to h with one product by W_mem's transpose; W_mem's gradient is one large product
  *   over all steps (@mann/kernels' `matMul` on Float32Arrays, W_mem and its transpose copied in once per pass);
- * - the output layer [h, r] x W_o + b_o stays ordinary tfjs ops with tfjs' own gradients.
+ * - the output layer [h, r] x W_o + b_o is a second `tf.customGrad` op on the same products (tfjs' gradient of a
+ *   matMul uses transposed products, which are slow on wasm).
  *
  * Runs on every backend and in browsers: typed arrays, @mann/kernels' WebAssembly products and tfjs ops; the
  * weights are read back once per pass (`dataSync`).
@@ -163,7 +164,37 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
     const weights: tf.Tensor[] = controllerNames.map((name) => v[`controller/${name}`]);
     if (scheme) weights.push(v['memory/kernel'], v['memory/bias']);
     const hr = recurrence(...weights) as tf.Tensor2D;
-    const logits = tf.add(tf.matMul(hr, v['output/kernel']), v['output/bias']);
+    const logits = dense(hr, v['output/kernel'] as tf.Tensor2D, v['output/bias'] as tf.Tensor1D);
     return tf.reshape(logits, [steps, batch, model.outputSize]) as tf.Tensor3D;
   });
+}
+
+/**
+ * x [R, I] x kernel [I, O] + bias, and its gradient, with @mann/kernels' products on the values read back once:
+ * dx = dy kernel^T, dkernel = x^T dy, dbias = the column sums of dy.
+ */
+function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const [rows, inputs] = x.shape;
+  const outputs = kernel.shape[1];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, weights, offsets] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const inputValues = { values: input.dataSync() as Float32Array, rows, cols: inputs };
+    const kernelValues = { values: weights.dataSync() as Float32Array, rows: inputs, cols: outputs };
+    const biasValues = offsets.dataSync() as Float32Array;
+    const biasRows = new Float32Array(rows * outputs);
+    for (let r = 0; r < rows; r++) biasRows.set(biasValues, r * outputs);
+    const value = tf.tensor2d(matMul(inputValues, kernelValues, { add: biasRows, out: biasRows }), [rows, outputs]);
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
+      const gradient = { values: (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array, rows, cols: outputs };
+      const biasGradient = new Float32Array(outputs);
+      for (let i = 0; i < gradient.values.length; i++) biasGradient[i % outputs] += gradient.values[i];
+      return [
+        tf.tensor2d(matMul(gradient, transpose(kernelValues)), [rows, inputs]),
+        tf.tensor2d(matMul(inputValues, gradient, { transposeA: true }), [inputs, outputs]),
+        tf.tensor1d(biasGradient),
+      ];
+    };
+    return { value, gradFunc };
+  });
+  return op(x, kernel, bias) as tf.Tensor2D;
 }
