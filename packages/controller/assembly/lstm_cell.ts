@@ -2,52 +2,11 @@
 // src/fast_lstm.ts, four units at a time, with exp and tanh as f32x4 polynomials (Cephes' expf and tanhf, about one
 // float32 ulp). Why: in JavaScript Math.exp costs ~25 ns and Math.tanh ~65 ns a call on this project's machine, so
 // the gates of a paper-size batch (5 per unit, 160,000 unit-steps forward) took ~35 ms; here they take ~2 ms.
+// sigmoid4 and tanh4 come from @mann/kernels' assembly/simd_math.ts, compiled into this module.
 // Layout as in the JavaScript: z, gates and dz are [B, 4U] with gate blocks i, f, g, o; c, nextC, h are [B, U].
 // U must be a multiple of 4 (the caller checks; src/lstm_cell_wasm.ts falls back to JavaScript otherwise).
 
-const LOG2E: f32 = 1.44269504088896341;
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-
-/** e^x, lane by lane (Cephes expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-7 polynomial in r, 2^n from the exponent bits). */
-@inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
-}
-
-/** 1 / (1 + e^-x), lane by lane. */
-@inline function sigmoid4(x: v128): v128 {
-  const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
-}
-
-/** tanh x, lane by lane (Cephes tanhf: an odd polynomial below |x| = 0.625, 1 - 2 / (e^2|x| + 1) above, with x's sign). */
-@inline function tanh4(x: v128): v128 {
-  const a = f32x4.abs(x);
-  const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  const one = f32x4.splat(1);
-  const largeAbs = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(a, a)), one)));
-  // x's sign bit on the large branch's magnitude
-  const large = v128.or(largeAbs, v128.and(x, f32x4.splat(-0.0)));
-  return v128.bitselect(small, large, f32x4.lt(a, f32x4.splat(0.625)));
-}
+import { sigmoid4, tanh4 } from '../../kernels/assembly/simd_math';
 
 /**
  * One step forward: from the pre-activations z [B, 4U] and the previous cell c [B, U], the gates after their
