@@ -19,5 +19,16 @@ describe('LinearMemory', () => {
     expect(space.allocate(0)).toBe(128 + 30_000); // at least one aligned unit, in the gap
     expect(() => space.free(12345)).toThrow('LinearMemory.free: no block at 12345.');
     expect(space.floats().length).toBe(memory.buffer.byteLength / 4);
+    expect(space.byteLength()).toBe(memory.buffer.byteLength);
+  });
+
+  it('fits a block into a gap of exactly its size', () => {
+    const space = new LinearMemory(new WebAssembly.Memory({ initial: 1 }), 0);
+    space.allocate(16);
+    const middle = space.allocate(100); // 112 bytes
+    const last = space.allocate(16);
+    space.free(middle);
+    expect(space.allocate(112)).toBe(middle);
+    expect(last).toBe(middle + 112);
   });
 });

@@ -25,6 +25,7 @@ export class LinearMemory {
       offset = this.blocks[at].offset + this.blocks[at].bytes;
     }
     const missing = offset + size - this.memory.buffer.byteLength;
+    // Stryker disable next-line EqualityOperator: `>= 0` adds grow(0) when the block ends at the memory's end, a no-op
     if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
     this.blocks.splice(at, 0, { offset, bytes: size });
     return offset;
@@ -40,6 +41,11 @@ export class LinearMemory {
   /** Bytes in blocks now in use. */
   bytesInUse(): number {
     return this.blocks.reduce((sum, block) => sum + block.bytes, 0);
+  }
+
+  /** Bytes of the memory now (it only grows). */
+  byteLength(): number {
+    return this.memory.buffer.byteLength;
   }
 
   /** A float32 view of the whole memory (made anew each time: growing the memory detaches earlier views). */

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { matMul, matMulImplementation, residentMatrix, residentMemory, setMatMulImplementation, transpose, type MatMulImplementation, type Matrix } from './index';
 
 // Node 20 has relaxed SIMD behind a flag; set before the module first compiles (the choice is made on first use).
@@ -106,6 +106,7 @@ describe('matMul', () => {
       it('keeps resident matrices apart, reuses freed memory, and refuses a disposed one', () => {
         setMatMulImplementation(implementation);
         const before = residentMemory();
+        expect(Number.isInteger(before.matrices) && Number.isInteger(before.bytes)).toBe(true);
         const a = randomMatrix(4, 6, 1);
         const first = residentMatrix(randomMatrix(6, 10, 2));
         const second = residentMatrix(randomMatrix(6, 10, 3));
@@ -113,10 +114,10 @@ describe('matMul', () => {
         const fromSecond = matMul(a, second);
         expect(maxDifference(fromFirst, reference(a, randomMatrix(6, 10, 2)))).toBeLessThan(1e-5);
         expect(maxDifference(fromSecond, reference(a, randomMatrix(6, 10, 3)))).toBeLessThan(1e-5);
-        expect(residentMemory()).toEqual({ matrices: before.matrices + 2, bytes: before.bytes + 2 * 6 * 10 * 4 });
+        expect(residentMemory()).toMatchObject({ matrices: before.matrices + 2, bytes: before.bytes + 2 * 6 * 10 * 4 });
         first.dispose();
         first.dispose(); // twice: nothing
-        expect(residentMemory()).toEqual({ matrices: before.matrices + 1, bytes: before.bytes + 6 * 10 * 4 });
+        expect(residentMemory()).toMatchObject({ matrices: before.matrices + 1, bytes: before.bytes + 6 * 10 * 4 });
         expect(first.isDisposed).toBe(true);
         expect(() => matMul(a, first)).toThrow('matMul: the resident matrix [6, 10] has been disposed.');
         // A new matrix takes the freed place; the second is unchanged.
@@ -125,10 +126,42 @@ describe('matMul', () => {
         expect(maxDifference(matMul(a, third), reference(a, randomMatrix(6, 10, 4)))).toBeLessThan(1e-5);
         second.dispose();
         third.dispose();
-        expect(residentMemory()).toEqual(before);
+        expect(residentMemory()).toMatchObject({ matrices: before.matrices, bytes: before.bytes });
       });
     });
   }
+
+  it('keeps a copy: changing the values after residentMatrix does not change the products', () => {
+    for (const implementation of IMPLEMENTATIONS) {
+      setMatMulImplementation(implementation);
+      const values = new Float32Array([2, 3]);
+      const weights = residentMatrix({ values, rows: 2, cols: 1 });
+      values.fill(100);
+      expect(Array.from(matMul(matrix(1, 2, [1, 1]), weights)), implementation).toEqual([5]);
+      weights.dispose();
+    }
+  });
+
+  it('reuses the module memory: products and resident matrices freed do not make it grow', () => {
+    for (const implementation of ['relaxed-simd', 'simd'] as const) {
+      setMatMulImplementation(implementation);
+      const a = randomMatrix(64, 256, 1);
+      const b = randomMatrix(256, 256, 2);
+      const warm = residentMatrix(b);
+      matMul(a, warm, { transposeA: false });
+      matMul(randomMatrix(256, 64, 3), b, { transposeA: true });
+      warm.dispose();
+      const before = residentMemory().moduleBytes;
+      expect(before).toBeGreaterThan(256 * 256 * 4);
+      for (let i = 0; i < 20; i++) {
+        const weights = residentMatrix(b);
+        matMul(a, weights);
+        matMul(randomMatrix(256, 64, 3), b, { transposeA: true });
+        weights.dispose();
+      }
+      expect(residentMemory().moduleBytes, implementation).toBe(before);
+    }
+  });
 
   it('keeps a resident matrix on the implementation it was made on', () => {
     setMatMulImplementation('js');
@@ -161,6 +194,11 @@ describe('matMul', () => {
     expect(() => matMul(null as unknown as Matrix, a)).toThrow('matMul: a must be a matrix { values: Float32Array, rows, cols }, got null.');
     const b = matrix(3, 1, [1, 1, 1]);
     expect(() => matMul(a, b, { out: new Float32Array(3) })).toThrow('matMul: options.out must be a Float32Array of m * n = 2 * 1 = 2 values, got length 3.');
+    expect(() => matMul(matrix(3, 1, [1, 2, 3]), matrix(1, 2, [1, 2]), { out: new Float32Array(5) })).toThrow(
+      'matMul: options.out must be a Float32Array of m * n = 3 * 2 = 6 values, got length 5.',
+    );
+    expect(() => matMul(5 as unknown as Matrix, a)).toThrow('matMul: a must be a matrix { values: Float32Array, rows, cols }, got 5.');
+    expect(() => matMul({ values: null as unknown as Float32Array, rows: 1, cols: 1 }, a)).toThrow('matMul: a.values must be a Float32Array, got null.');
     expect(() => matMul(a, b, { add: [1, 2] as unknown as Float32Array })).toThrow('matMul: options.add must be a Float32Array of m * n = 2 * 1 = 2 values, got 1,2.');
     expect(() => residentMatrix(matrix(2, 2, [1]))).toThrow('residentMatrix: matrix is [2, 2] but has 1 values, not 4.');
     expect(() => setMatMulImplementation('fast' as never)).toThrow(
@@ -176,5 +214,53 @@ describe('transpose', () => {
     expect(t.cols).toBe(2);
     expect(Array.from(t.values)).toEqual([1, 4, 2, 5, 3, 6]);
     expect(() => transpose(matrix(2, 2, [1, 2, 3]))).toThrow('transpose: matrix is [2, 2] but has 3 values, not 4.');
+  });
+});
+
+describe('the choice of implementation', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    vi.resetModules();
+  });
+
+  /** A fresh copy of the module (its choice and compiled kernels are per module instance). */
+  async function freshModule() {
+    vi.resetModules();
+    return import('./matmul');
+  }
+
+  it('reads MANN_MATMUL when loaded: a choice, empty for auto, anything else refused in one line', async () => {
+    vi.stubEnv('MANN_MATMUL', 'js');
+    expect((await freshModule()).matMulImplementation()).toBe('js');
+    vi.stubEnv('MANN_MATMUL', 'simd');
+    expect((await freshModule()).matMulImplementation()).toBe('simd');
+    vi.stubEnv('MANN_MATMUL', '');
+    expect((await freshModule()).matMulImplementation()).toBe('relaxed-simd');
+    vi.stubEnv('MANN_MATMUL', 'fast');
+    await expect(freshModule()).rejects.toThrow('MANN_MATMUL must be one of auto, relaxed-simd, simd, js; got "fast".');
+  });
+
+  it('without relaxed SIMD: auto runs plain SIMD, a forced relaxed-simd says what to do; without SIMD: JavaScript', async () => {
+    const validate = WebAssembly.validate.bind(WebAssembly);
+    const { MATMUL_RELAXED_WASM_BASE64 } = await import('./matmul_wasm_bytes');
+    const relaxed = Uint8Array.from(atob(MATMUL_RELAXED_WASM_BASE64), (c) => c.charCodeAt(0));
+    const isRelaxed = (bytes: BufferSource) => (bytes as Uint8Array).length === relaxed.length && (bytes as Uint8Array).every((x, i) => x === relaxed[i]);
+    vi.spyOn(WebAssembly, 'validate').mockImplementation((bytes) => !isRelaxed(bytes) && validate(bytes));
+    let fresh = await freshModule();
+    expect(fresh.matMulImplementation()).toBe('simd');
+    expect(Array.from(fresh.matMul(matrix(1, 2, [1, 2]), matrix(2, 1, [3, 4])))).toEqual([11]);
+    fresh.setMatMulImplementation('relaxed-simd');
+    expect(() => fresh.matMulImplementation()).toThrow(
+      "MANN_MATMUL / setMatMulImplementation asks for 'relaxed-simd', which does not compile here (Node 20 needs `node --experimental-wasm-relaxed-simd`); use 'auto'.",
+    );
+    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    fresh = await freshModule();
+    expect(fresh.matMulImplementation()).toBe('js');
+    expect(fresh.residentMemory().moduleBytes).toBe(0);
+    fresh.setMatMulImplementation('simd');
+    expect(() => fresh.matMul(matrix(1, 1, [1]), matrix(1, 1, [1]))).toThrow(
+      "MANN_MATMUL / setMatMulImplementation asks for 'simd', which does not compile here; use 'auto'.",
+    );
   });
 });

@@ -52,6 +52,7 @@ export function transpose(matrix: Matrix): Matrix {
   const { values, rows, cols } = matrix;
   const out = new Float32Array(values.length);
   for (let i = 0; i < rows; i++) {
+    // Stryker disable next-line EqualityOperator: `<=` adds j = cols, whose write lands past the end (dropped) or on a value rewritten later
     for (let j = 0; j < cols; j++) out[j * rows + i] = values[i * cols + j];
   }
   return { values: out, rows: cols, cols: rows };
