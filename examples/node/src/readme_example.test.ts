@@ -9,10 +9,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 // (what npm would publish), installed into a fresh app with tfjs from the registry, the program copied out of the
 // README and run with plain Node. Slow (a minute, mostly npm), and the one test of what a user installs.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const PACKAGES = ['@mann/backend', '@mann/memory', '@mann/addressing', '@mann/controller', '@mann/episodes', '@mann/model'];
+// What the README's install line names (@mann/model, @mann/backend, @mann/episodes) and every @mann package they
+// depend on, read from the workspaces' package.json files: a new dependency is packed too, never fetched.
+const PACKAGES = withMannDependencies(['@mann/model', '@mann/backend', '@mann/episodes']);
 const folder = mkdtempSync(join(tmpdir(), 'mann-readme-'));
 
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** `names` and the @mann packages they depend on, directly or not (from packages/<name>/package.json). */
+function withMannDependencies(names: string[]): string[] {
+  const found = new Set<string>();
+  const visit = (name: string) => {
+    if (found.has(name)) return;
+    found.add(name);
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', name.replace('@mann/', ''), 'package.json'), 'utf8'));
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) if (dependency.startsWith('@mann/')) visit(dependency);
+  };
+  names.forEach(visit);
+  return [...found].sort();
+}
 
 /** Runs a command without blocking the test worker's event loop (vitest's own messages must get through). */
 function sh(command: string, args: string[], cwd: string, timeout = 300_000): Promise<string> {
