@@ -198,7 +198,8 @@ export class ParallelTrainer extends Trainer {
     }
     started = performance.now();
     const { steps, batchSize, groups } = batch;
-    // Kept between batches: a fresh 2.8 MB array costs page faults on first touch (~5 ms a paper-size batch).
+    // Kept between batches: with a new 2.8 MB array each batch, averaging took several times longer in a
+    // micro-benchmark here (its allocation and zeroing; page faults were not the cause, `time` counted ~100 a batch).
     this.combined ??= new Float32Array(this.parameterTotal);
     const combined = this.combined;
     const predictions = new Int32Array(steps * batchSize * groups);
