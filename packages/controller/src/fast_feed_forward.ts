@@ -2,9 +2,9 @@
 // a whole run, forward and backward by hand, the matrix products in @mann/kernels (WebAssembly SIMD) and the
 // activations in JavaScript.
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul, transpose } from '@mann/kernels';
+import { columnSums, matMul, transpose } from '@mann/kernels';
 import type { FeedForwardActivation } from './feed_forward';
-import { checkLength, checkSameShape, checkStart, columnSums, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
+import { checkLength, checkSameShape, checkStart, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
 import type { ControllerRun, FastController } from './types';
 
 /** What the fast feed-forward stack reads from its controller. */

@@ -3,9 +3,9 @@
 // too (lstm_cell_wasm.ts), with plain JavaScript on Float32Arrays as the fallback (lstmCellForward / lstmCellBackward
 // below).
 import * as tf from '@tensorflow/tfjs-core';
-import { transpose } from '@mann/kernels';
+import { columnSums, transpose } from '@mann/kernels';
 import { activeLstmCell } from './lstm_cell_wasm';
-import { checkLength, checkSameShape, checkStart, columnSums, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
+import { checkLength, checkSameShape, checkStart, matMulValues, PassMatrix, projectKnown, readValues, rowsOf, RunOrder, stackedKernelGradient } from './fast_run';
 import type { ControllerRun, FastController } from './types';
 
 /** What the fast LSTM reads from its controller. */
@@ -23,8 +23,9 @@ export interface FastLstmSource {
  * - the kernel's values are read once per run; the known rows multiply all T steps at once in `start`: one
  *   [T*B, knownSize] x [knownSize, 4U] product plus the bias;
  * - per step forward, one product [fed_t, h_{t-1}] x the [fed; h] rows (copied to the kernels' memory once per
- *   forward pass, `PassMatrix`), added to the known part's, then the gates in JavaScript;
- * - per step backward, the gates' derivative in JavaScript and one product dZ_t x the transposed [fed; h] rows
+ *   forward pass, `PassMatrix`), added to the known part's, then the gates (WebAssembly SIMD, lstm_cell_wasm.ts, or the
+ *   JavaScript below);
+ * - per step backward, the gates' derivative (the same choice) and one product dZ_t x the transposed [fed; h] rows
  *   (transposed and copied once per backward pass);
  * - the weight gradients at the end: [known; fed, h_{t-1}]^T x dZ over all T*B rows, and the bias gradient as a
  *   column sum.

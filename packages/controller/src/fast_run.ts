@@ -2,7 +2,7 @@
 // differentiated_controller.ts): argument checks, the order of calls, the tensors a pass keeps between its calls,
 // and reading tensors back into typed arrays.
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul, residentMatrix, type Matrix, type ResidentMatrix } from '@mann/kernels';
+import { matMul, repeatRows, residentMatrix, type Matrix, type ResidentMatrix } from '@mann/kernels';
 import { formatShape } from './validate';
 
 /** Checks `start`'s arguments against the controller's input width; returns knownSize = known.shape[1]. */
@@ -154,13 +154,6 @@ export function rowsOf(values: Float32Array, width: number, from: number, count:
   return { values: values.subarray(from * width, (from + count) * width), rows: count, cols: width };
 }
 
-/** `bias` [width] repeated on `rows` rows: [rows, width]. */
-export function repeatRows(bias: Float32Array, rows: number): Float32Array {
-  const out = new Float32Array(rows * bias.length);
-  for (let r = 0; r < rows; r++) out.set(bias, r * bias.length);
-  return out;
-}
-
 /**
  * The known part's contribution to the first layer for all steps at once: known [T*B, knownSize] x rows
  * 0 .. knownSize - 1 of the kernel (its values, [rows, width]), plus the bias ([T*B, width]).
@@ -188,11 +181,4 @@ export function stackedKernelGradient(known: tf.Tensor2D, other: Float32Array, o
     matMul({ values: other, rows, cols: otherWidth }, dZMatrix, { transposeA: true, out: out.subarray(knownSize * width) });
   }
   return out;
-}
-
-/** The column sums of a [rows, width] matrix's values: a bias gradient. */
-export function columnSums(values: Float32Array, width: number): Float32Array {
-  const sums = new Float64Array(width);
-  for (let i = 0; i < values.length; i++) sums[i % width] += values[i];
-  return Float32Array.from(sums);
 }

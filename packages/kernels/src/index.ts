@@ -7,7 +7,7 @@
  */
 export { matMul, residentMatrix, residentMemory, ResidentMatrix, setMatMulImplementation, matMulImplementation } from './matmul';
 export type { MatMulOptions, MatMulImplementation, MatMulChoice, ResidentMemory } from './matmul';
-export { transpose } from './matrix';
+export { columnSums, repeatRows, transpose } from './matrix';
 export { WasmChoice } from './wasm_choice';
 export type { WasmImplementation } from './wasm_choice';
 export type { Matrix } from './matrix';

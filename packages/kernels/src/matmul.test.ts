@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { matMul, matMulImplementation, residentMatrix, residentMemory, setMatMulImplementation, transpose, type MatMulImplementation, type Matrix } from './index';
+import { columnSums, matMul, matMulImplementation, repeatRows, residentMatrix, residentMemory, setMatMulImplementation, transpose, type MatMulImplementation, type Matrix } from './index';
 
 // Node 20 has relaxed SIMD behind a flag; set before the module first compiles (the choice is made on first use).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -214,6 +214,17 @@ describe('transpose', () => {
     expect(t.cols).toBe(2);
     expect(Array.from(t.values)).toEqual([1, 4, 2, 5, 3, 6]);
     expect(() => transpose(matrix(2, 2, [1, 2, 3]))).toThrow('transpose: matrix is [2, 2] but has 3 values, not 4.');
+  });
+});
+
+describe('repeatRows and columnSums', () => {
+  it('repeat a row, and sum the columns (in float64: the small addend is not lost)', () => {
+    expect(Array.from(repeatRows(new Float32Array([1, 2]), 3))).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(Array.from(repeatRows(new Float32Array([7]), 0))).toEqual([]);
+    expect(Array.from(columnSums(new Float32Array([1, 2, 3, 4, 5, 6]), 3))).toEqual([5, 7, 9]);
+    expect(Array.from(columnSums(new Float32Array([1, 2, 3, 4, 5, 6]), 2))).toEqual([9, 12]);
+    // 2^24 + 1 + 1 - 2^24: float32 running sums give 0, float64 gives 2.
+    expect(Array.from(columnSums(new Float32Array([2 ** 24, 1, 1, -(2 ** 24)]), 1))).toEqual([2]);
   });
 });
 

@@ -57,3 +57,30 @@ export function transpose(matrix: Matrix): Matrix {
   }
   return { values: out, rows: cols, cols: rows };
 }
+
+/**
+ * `row` repeated on `rows` rows: a [rows, row.length] matrix's values (a bias for every row of a product, to pass as
+ * {@link matMul}'s `add`).
+ *
+ * ```js
+ * repeatRows(new Float32Array([1, 2]), 3); // Float32Array [1, 2, 1, 2, 1, 2]
+ * ```
+ */
+export function repeatRows(row: Float32Array, rows: number): Float32Array {
+  const out = new Float32Array(rows * row.length);
+  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
+  return out;
+}
+
+/**
+ * The column sums of a [rows, cols] row-major matrix's values (a bias gradient), summed in float64.
+ *
+ * ```js
+ * columnSums(new Float32Array([1, 2, 3, 4, 5, 6]), 3); // Float32Array [5, 7, 9]
+ * ```
+ */
+export function columnSums(values: Float32Array, cols: number): Float32Array {
+  const sums = new Float64Array(cols);
+  for (let i = 0; i < values.length; i++) sums[i % cols] += values[i];
+  return Float32Array.from(sums);
+}

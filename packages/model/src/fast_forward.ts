@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { differentiatedAddressing, lruaImplementation, ntmImplementation, type FastAddressing } from '@mann/addressing';
 import { differentiatedController, type FastController } from '@mann/controller';
-import { matMul, residentMatrix, transpose, type ResidentMatrix } from '@mann/kernels';
+import { columnSums, matMul, repeatRows, residentMatrix, transpose, type ResidentMatrix } from '@mann/kernels';
 import type { MemoryAugmentedNetwork } from './model';
 import { checkInputShapes } from './batch_checks';
 
@@ -92,8 +92,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
     knownInputs.dispose();
     const addressingRun = parts.addressing?.start(batch) ?? null;
     const memoryBiasValues = memoryBias ? (memoryBias.dataSync() as Float32Array) : new Float32Array(0);
-    const memoryBiasRows = new Float32Array(batch * parameterSize);
-    for (let b = 0; b < batch; b++) memoryBiasRows.set(memoryBiasValues, b * parameterSize);
+    const memoryBiasRows = repeatRows(memoryBiasValues, batch);
     // W_mem's values, read once; resident in the kernels' memory for the forward pass.
     const memoryKernelValues = memoryKernel ? { values: new Float32Array(memoryKernel.dataSync()), rows: units, cols: parameterSize } : null;
     let memoryKernelResident: ResidentMatrix | null = memoryKernelValues ? residentMatrix(memoryKernelValues) : null;
@@ -152,9 +151,7 @@ export function fastForward(model: MemoryAugmentedNetwork, images: tf.Tensor3D, 
         if (!memoryKernel) return grads;
         const rows = steps * batch;
         const memoryKernelGradient = matMul({ values: hidden, rows, cols: units }, { values: parameterGradients, rows, cols: parameterSize }, { transposeA: true });
-        const biasGradient = new Float32Array(parameterSize);
-        for (let i = 0; i < parameterGradients.length; i++) biasGradient[i % parameterSize] += parameterGradients[i];
-        return [...grads, tf.tensor2d(memoryKernelGradient, [units, parameterSize]), tf.tensor1d(biasGradient)];
+        return [...grads, tf.tensor2d(memoryKernelGradient, [units, parameterSize]), tf.tensor1d(columnSums(parameterGradients, parameterSize))];
       });
     };
     return { value, gradFunc };
@@ -180,18 +177,14 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tenso
     const [input, weights, offsets] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const inputValues = { values: input.dataSync() as Float32Array, rows, cols: inputs };
     const kernelValues = { values: weights.dataSync() as Float32Array, rows: inputs, cols: outputs };
-    const biasValues = offsets.dataSync() as Float32Array;
-    const biasRows = new Float32Array(rows * outputs);
-    for (let r = 0; r < rows; r++) biasRows.set(biasValues, r * outputs);
+    const biasRows = repeatRows(offsets.dataSync() as Float32Array, rows);
     const value = tf.tensor2d(matMul(inputValues, kernelValues, { add: biasRows, out: biasRows }), [rows, outputs]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
       const gradient = { values: (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array, rows, cols: outputs };
-      const biasGradient = new Float32Array(outputs);
-      for (let i = 0; i < gradient.values.length; i++) biasGradient[i % outputs] += gradient.values[i];
       return [
         tf.tensor2d(matMul(gradient, transpose(kernelValues)), [rows, inputs]),
         tf.tensor2d(matMul(inputValues, gradient, { transposeA: true }), [inputs, outputs]),
-        tf.tensor1d(biasGradient),
+        tf.tensor1d(columnSums(gradient.values, outputs)),
       ];
     };
     return { value, gradFunc };
