@@ -12,7 +12,7 @@ import { ParallelTrainer } from '@mann/model/node';
 import { contentScheme } from './custom_scheme';
 import { UsageError } from './args';
 import { matMul, residentMatrix } from '@mann/kernels';
-import { describeMatMul } from './relaxed_simd';
+import { describeMatMul, matMulRunsOn } from './relaxed_simd';
 
 export const BENCH_HELP = `mann bench [options]: time a paper-size MANN training batch and inference step in Node
 
@@ -166,7 +166,7 @@ export async function bench(argv: string[]): Promise<void> {
   }
   report.matMulPeak = measureMatMul();
   log(
-    `@mann/kernels matMul here (${describeMatMul().replace('matrix products in ', '')}, one thread): ` +
+    `@mann/kernels matMul here (${matMulRunsOn()}, one thread): ` +
       Object.entries(report.matMulPeak).map(([shape, gflops]) => `${gflops.toFixed(1)} GFLOP/s on ${shape}`).join(', '),
   );
   report.speedups = speedups(report.results, options.lrua.length > 1);

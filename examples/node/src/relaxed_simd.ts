@@ -18,8 +18,13 @@ export function enableRelaxedSimd(): boolean {
   return WebAssembly.validate(PROBE);
 }
 
-/** What the fast path's matrix products run on, for logs: "matrix products in WebAssembly relaxed SIMD" ... */
-export function describeMatMul(): string {
+/** What @mann/kernels' products run on in this thread, for logs: 'WebAssembly relaxed SIMD', 'WebAssembly SIMD' or 'JavaScript'. */
+export function matMulRunsOn(): string {
   const implementation = matMulImplementation();
-  return `matrix products in ${implementation === 'js' ? 'JavaScript' : `WebAssembly ${implementation === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`}`;
+  return implementation === 'js' ? 'JavaScript' : `WebAssembly ${implementation === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`;
+}
+
+/** The fast path's products, for logs: "matrix products in WebAssembly relaxed SIMD" ... */
+export function describeMatMul(): string {
+  return `matrix products in ${matMulRunsOn()}`;
 }
