@@ -26,7 +26,7 @@ const BUDGETS_KB = {
   '@mann/addressing': 260,
   '@mann/controller': 90,
   '@mann/episodes': 80,
-  '@mann/kernels': 30,
+  '@mann/kernels': 40,
   '@mann/omniglot': 130,
   '@mann/model': 280,
 };
