@@ -114,8 +114,10 @@ export function forward(
   const parameterSize = keySize * (separateAdds ? 2 : 1) + heads;
   const keyBlock = scratch; // [H, Wp]
   const readBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
-  const memoryBlock = readBlock + (<usize>(heads * wp) << 2); // [N, Wp]
-  const dots = memoryBlock + (<usize>(slots * wp) << 2); // [H, N]
+  const memoryScratch = readBlock + (<usize>(heads * wp) << 2); // [N, Wp]
+  const dots = memoryScratch + (<usize>(slots * wp) << 2); // [H, N]
+  // With W a multiple of 4 the slot rows need no padding: the step works on the new record's memory in place.
+  const inPlace = wp == width;
   const chosen = dots + (<usize>padded(heads * slots) << 2); // [N] flags
   const splats = chosen + (<usize>padded(slots) << 2); // [H] v128
   // What the heads write: their keys (the paper) or the add vectors.
@@ -163,7 +165,9 @@ export function forward(
         setF32(writeWeights, row + n, s * f32At(previousReadWeights, row + n) + (1 - s) * f32At(leastUsed, so + n));
       }
     }
-    packRows(previousMemory + (<usize>(b * slots * width) << 2), memoryBlock, slots, width);
+    const episodeMemory = <usize>(b * slots * width) << 2;
+    const memoryBlock = inPlace ? memoryOut + episodeMemory : memoryScratch;
+    packRows(previousMemory + episodeMemory, memoryBlock, slots, width);
     // Per slot: clear if marked, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
     // with every key.
     for (let n = 0; n < slots; n++) {
@@ -217,7 +221,7 @@ export function forward(
       }
     }
     unpackRows(readBlock, reads + (<usize>ko << 2), heads, width);
-    unpackRows(memoryBlock, memoryOut + (<usize>(b * slots * width) << 2), slots, width);
+    if (!inPlace) unpackRows(memoryBlock, memoryOut + episodeMemory, slots, width);
     // Usage: decay w^u_{t-1} + sum_h w^r_h + sum_h w^w_h.
     for (let n = 0; n < slots; n++) {
       let sum = decay * f32At(previousUsage, so + n);
@@ -244,9 +248,11 @@ export function backward(
   const keyBlock = scratch; // [H, Wp]
   const readGradientBlock = keyBlock + (<usize>(heads * wp) << 2); // [H, Wp]
   const dKeyBlock = readGradientBlock + (<usize>(heads * wp) << 2); // [H, Wp]
-  const memoryBlock = dKeyBlock + (<usize>(heads * wp) << 2); // [N, Wp]
-  const dMemoryBlock = memoryBlock + (<usize>(slots * wp) << 2); // [N, Wp]
-  const dots = dMemoryBlock + (<usize>(slots * wp) << 2); // [H, N]
+  const memoryScratch = dKeyBlock + (<usize>(heads * wp) << 2); // [N, Wp]
+  const dMemoryScratch = memoryScratch + (<usize>(slots * wp) << 2); // [N, Wp]
+  const dots = dMemoryScratch + (<usize>(slots * wp) << 2); // [H, N]
+  // With W a multiple of 4 the slot rows need no padding: read the record's memory and update the carry in place.
+  const inPlace = wp == width;
   const weightBlock = dots + (<usize>padded(heads * slots) << 2); // [H, N]
   const dSlotNorms = weightBlock + (<usize>padded(heads * slots) << 2); // [N]
   const splats = dSlotNorms + (<usize>padded(slots) << 2); // [H] v128
@@ -260,8 +266,12 @@ export function backward(
     const mo = <usize>(b * slots * width) << 2;
     packRows(keys + (<usize>ko << 2), keyBlock, heads, width);
     packRows(readGradient + (<usize>ko << 2), readGradientBlock, heads, width);
-    packRows(memoryIn + mo, memoryBlock, slots, width);
-    packRows(carryMemory + mo, dMemoryBlock, slots, width);
+    const memoryBlock = inPlace ? memoryIn + mo : memoryScratch;
+    const dMemoryBlock = inPlace ? carryMemory + mo : dMemoryScratch;
+    if (!inPlace) {
+      packRows(memoryIn + mo, memoryBlock, slots, width);
+      packRows(carryMemory + mo, dMemoryBlock, slots, width);
+    }
     memory.fill(dKeyBlock, 0, <usize>(heads * wp) << 2);
     if (separateAdds) {
       packRows(adds + (<usize>ko << 2), valueBlock, heads, width);
@@ -351,7 +361,7 @@ export function backward(
       const keep = f32x4.splat(1 - f32At(cleared, so + n));
       for (let v = 0; v < wp; v += 4) v128.store(dSlot + (<usize>v << 2), f32x4.mul(keep, v128.load(dSlot + (<usize>v << 2))));
     }
-    unpackRows(dMemoryBlock, carryMemory + mo, slots, width);
+    if (!inPlace) unpackRows(dMemoryBlock, carryMemory + mo, slots, width);
     // w^w = s w^r_{t-1} + (1 - s) w^lu: ds_h = sum_n dw^w (w^r_{t-1} - w^lu); carried dw^r_{t-1} = s dw^w.
     for (let h = 0; h < heads; h++) {
       const row = wo + h * slots;

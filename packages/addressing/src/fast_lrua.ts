@@ -8,6 +8,7 @@ import {
   type LruaStepRecord,
 } from './fast_lrua_cell';
 import { checkLength } from './check_length';
+import { activeLruaWasm } from './fast_lrua_wasm';
 import type { AddressingRun, FastAddressing } from './types';
 
 /**
@@ -21,7 +22,8 @@ export type LruaFastOptions = Omit<LruaSizes, 'batch'> & {
 
 /**
  * LRUA's fast implementation (`lrua(...).fast`): the step of fast_lrua_cell.ts (WebAssembly SIMD where it
- * compiles, else JavaScript) driven one step at a time, each step's record kept for the backward pass.
+ * compiles, else JavaScript) driven one step at a time, each step's record kept for the backward pass (in the
+ * WebAssembly module's memory when the step runs there, so nothing is copied per step but parameters and reads).
  *
  * ```js
  * const fast = lruaFast({ heads: 1, slots: 2, width: 1, decay: 0.95, initialValue: 1e-6 });
@@ -35,6 +37,8 @@ export function lruaFast(options: LruaFastOptions): FastAddressing {
   return {
     start(batch: number): AddressingRun {
       const sizes: LruaSizes = { ...memorySizes, batch };
+      const wasm = activeLruaWasm();
+      if (wasm) return wasm.startRun(sizes, initialValue);
       const parameterSize = lruaParameterSize(sizes);
       // records[t] is the state after step t - 1; records[0] the initial state.
       const records: LruaStepRecord[] = [lruaInitialRecord(sizes, initialValue)];

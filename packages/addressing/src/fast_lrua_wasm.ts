@@ -2,11 +2,15 @@
 // choice between it and the JavaScript loops. Why: the LRUA step was ~39% of a paper-size training batch in
 // JavaScript; the f32x4 version (assembly/lrua.ts) is several times faster (docs/benchmarks.md).
 //
-// The records stay ordinary Float32Arrays owned by the caller: each call copies its inputs into the module's
-// linear memory and its outputs back out (~1 MB per step at the paper's size, small next to the arithmetic),
-// so nothing outside this file knows where the numbers were computed.
+// Two ways in. The per-step calls (lruaStepForward / lruaStepBackward) keep the records as ordinary Float32Arrays
+// owned by the caller and copy them into the module and back out each call. A run (`startRun`, what lruaFast uses)
+// keeps every step's record in the module's memory for the whole pass instead: per step only the parameters go in
+// and the reads (or the parameters' gradient) come out. Why: the copies and the fresh arrays they need (~1.7 MB a
+// step at the paper's size, with the garbage collection that follows) took ~25 ms of a ~245 ms training batch.
 import { lruaParameterSize, lruaRecordLengths, type LruaCarry, type LruaSizes, type LruaStepRecord } from './fast_lrua_cell';
 import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
+import { checkLength } from './check_length';
+import type { AddressingRun } from './types';
 import { WasmChoice, type WasmImplementation } from '@mann/kernels';
 
 /** 'auto': WebAssembly where it compiles, else JavaScript; 'js' and 'wasm' force one ('wasm' throws where it cannot run). */
@@ -62,14 +66,32 @@ interface Layout {
 
 const RECORD_FIELDS = ['keys', 'adds', 'gate', 'leastUsed', 'cleared', 'writeWeights', 'memory', 'keyNorms', 'slotNorms', 'similarity', 'readWeights', 'usage', 'reads'] as const;
 
-/** The wasm step behind the API of fast_lrua_cell.ts: copies in, runs the module, copies out. */
+/** The wasm step behind the API of fast_lrua_cell.ts (copies in, runs the module, copies out), and resident runs. */
 class WasmLrua {
   private layout: Layout | null = null;
+  /** The run whose records are in the module's memory now (null: none, or the per-step calls used it last). */
+  private owner: WasmLruaRun | null = null;
 
-  constructor(private readonly exports: LruaExports) {}
+  constructor(readonly exports: LruaExports) {}
+
+  /** A run of `lruaFast` whose records stay in this module's memory (see {@link WasmLruaRun}). */
+  startRun(sizes: LruaSizes, initialValue: number): AddressingRun {
+    return new WasmLruaRun(this, sizes, initialValue);
+  }
+
+  /**
+   * Gives the module's memory to `run` (null: the per-step calls). The run that had it is told first, so it can
+   * keep what it cannot recompute and rebuild its records when it next needs them.
+   */
+  claim(run: WasmLruaRun | null): void {
+    if (this.owner === run) return;
+    this.owner?.evict();
+    this.owner = run;
+  }
 
   forward(parameters: Float32Array, previous: LruaStepRecord, sizes: LruaSizes): LruaStepRecord {
     const { batch, heads, slots, width, decay } = sizes;
+    this.claim(null);
     const layout = this.layoutFor(sizes);
     const f = this.floats();
     f.set(parameters, layout.parameters);
@@ -91,6 +113,7 @@ class WasmLrua {
 
   backward(readGradient: Float32Array, record: LruaStepRecord, previous: LruaStepRecord, carry: LruaCarry, sizes: LruaSizes, parameterGradient: Float32Array): void {
     const { batch, heads, slots, width, decay } = sizes;
+    this.claim(null);
     const layout = this.layoutFor(sizes);
     const f = this.floats();
     const r = layout.record;
@@ -113,7 +136,7 @@ class WasmLrua {
   }
 
   /** A float32 view of the whole linear memory (made anew each call: growing the memory detaches old views). */
-  private floats(): Float32Array {
+  floats(): Float32Array {
     return new Float32Array(this.exports.memory.buffer);
   }
 
@@ -142,9 +165,170 @@ class WasmLrua {
       carryReadWeights: take(lengths.readWeights),
       scratch: take(this.exports.scratchBytes(heads, slots, width) / 4),
     };
-    const missing = next * 4 - this.exports.memory.buffer.byteLength;
-    if (missing > 0) this.exports.memory.grow(Math.ceil(missing / 65536));
+    this.ensureBytes(next * 4);
     this.layout = layout;
     return layout;
+  }
+
+  /** Grows the module's memory to at least `bytes` (it never shrinks). */
+  ensureBytes(bytes: number): void {
+    const missing = bytes - this.exports.memory.buffer.byteLength;
+    if (missing > 0) this.exports.memory.grow(Math.ceil(missing / 65536));
+  }
+}
+
+/** Where a resident run's arrays live (float32 indices); record t's fields at `records + t * recordStride`. */
+interface RunLayout {
+  parameters: number;
+  readGradient: number;
+  carryMemory: number;
+  carryUsage: number;
+  carryReadWeights: number;
+  scratch: number;
+  records: number;
+  recordStride: number;
+  /** Each field's offset within a record. */
+  fields: Record<keyof LruaStepRecord, number>;
+}
+
+/**
+ * One pass of `lruaFast` with every step's record in the module's memory, from heapBase on (record 0 is the
+ * initial state). One thread has one module, so a second run started before this one has gone back through all its
+ * steps takes the memory over (two forward passes, then their backward passes, on one tape); this run then keeps
+ * its carried gradients, and when it is next called it recomputes its records from the parameters it kept
+ * (the same loops on the same numbers: the same results), so interleaved runs stay exact, only slower.
+ */
+class WasmLruaRun implements AddressingRun {
+  private readonly layout: RunLayout;
+  private readonly parameterSize: number;
+  /** Each step's parameters, kept to rebuild the records after another run took the memory. */
+  private readonly history: Float32Array[] = [];
+  private stepsBack = 0;
+  private resident = false;
+  /** Whether the carried gradients in the module are this run's (set at its first backward step). */
+  private carrying = false;
+  private savedCarry: LruaCarry | null = null;
+
+  constructor(
+    private readonly module: WasmLrua,
+    private readonly sizes: LruaSizes,
+    private readonly initialValue: number,
+  ) {
+    const { batch, heads, slots, width } = sizes;
+    this.parameterSize = lruaParameterSize(sizes);
+    const lengths = lruaRecordLengths(sizes);
+    let next = Math.ceil(module.exports.heapBase() / 16) * 4; // float index, 16-byte aligned
+    const take = (length: number) => {
+      const at = next;
+      next += Math.ceil(length / 4) * 4;
+      return at;
+    };
+    const parameters = take(batch * this.parameterSize);
+    const readGradient = take(lengths.reads);
+    const carryMemory = take(lengths.memory);
+    const carryUsage = take(lengths.usage);
+    const carryReadWeights = take(lengths.readWeights);
+    const scratch = take(module.exports.scratchBytes(heads, slots, width) / 4);
+    const records = next;
+    next = 0;
+    const fields = Object.fromEntries(RECORD_FIELDS.map((field) => [field, take(lengths[field])])) as RunLayout['fields'];
+    this.layout = { parameters, readGradient, carryMemory, carryUsage, carryReadWeights, scratch, records, recordStride: next, fields };
+  }
+
+  forward(parameters: Float32Array): Float32Array {
+    const { batch, heads, width } = this.sizes;
+    checkLength('lrua.fast forward', 'parameters', parameters, batch * this.parameterSize);
+    this.makeResident();
+    const t = this.history.length;
+    this.history.push(parameters.slice());
+    this.runForward(t, parameters);
+    const reads = this.record(t + 1, 'reads');
+    return this.module.floats().slice(reads, reads + batch * heads * width);
+  }
+
+  backward(readGradient: Float32Array): Float32Array {
+    const { batch, heads, slots, width, decay } = this.sizes;
+    const t = this.history.length - 1 - this.stepsBack;
+    if (t < 0) throw new Error(`lrua.fast backward: called more often than forward (${this.history.length} steps).`);
+    checkLength('lrua.fast backward', 'readGradient', readGradient, batch * heads * width);
+    this.makeResident();
+    const layout = this.layout;
+    const f = this.module.floats();
+    if (!this.carrying) {
+      f.fill(0, layout.carryMemory, layout.carryMemory + batch * slots * width);
+      f.fill(0, layout.carryUsage, layout.carryUsage + batch * slots);
+      f.fill(0, layout.carryReadWeights, layout.carryReadWeights + batch * heads * slots);
+      this.carrying = true;
+    }
+    f.set(readGradient, layout.readGradient);
+    const r = (field: keyof LruaStepRecord) => 4 * this.record(t + 1, field);
+    this.module.exports.backward(
+      batch, heads, slots, width, decay, this.sizes.writeVector === 'add' ? 1 : 0,
+      4 * layout.readGradient, r('keys'), r('adds'), r('gate'), r('leastUsed'), r('cleared'), r('writeWeights'), r('memory'),
+      r('keyNorms'), r('slotNorms'), r('similarity'), r('readWeights'), 4 * this.record(t, 'readWeights'),
+      4 * layout.carryMemory, 4 * layout.carryUsage, 4 * layout.carryReadWeights, 4 * layout.parameters, 4 * layout.scratch,
+    );
+    this.stepsBack++;
+    return this.module.floats().slice(layout.parameters, layout.parameters + batch * this.parameterSize);
+  }
+
+  /** Called by the module when another run (or a per-step call) takes its memory. */
+  evict(): void {
+    this.resident = false;
+    // The carried gradients cannot be recomputed from the parameters alone: keep them while backward has steps left.
+    if (this.carrying && this.stepsBack < this.history.length) {
+      const f = this.module.floats();
+      const { carryMemory, carryUsage, carryReadWeights } = this.layout;
+      const lengths = lruaRecordLengths(this.sizes);
+      this.savedCarry = {
+        memory: f.slice(carryMemory, carryMemory + lengths.memory),
+        usage: f.slice(carryUsage, carryUsage + lengths.usage),
+        readWeights: f.slice(carryReadWeights, carryReadWeights + lengths.readWeights),
+      };
+    }
+  }
+
+  /** The float32 index of record t's `field`. */
+  private record(t: number, field: keyof LruaStepRecord): number {
+    return this.layout.records + t * this.layout.recordStride + this.layout.fields[field];
+  }
+
+  /** Step t forward: record t and `parameters` -> record t + 1 (the memory grown to hold it). */
+  private runForward(t: number, parameters: Float32Array): void {
+    const { batch, heads, slots, width, decay } = this.sizes;
+    const layout = this.layout;
+    this.module.ensureBytes(4 * (layout.records + (t + 2) * layout.recordStride));
+    this.module.floats().set(parameters, layout.parameters);
+    const previous = (field: keyof LruaStepRecord) => 4 * this.record(t, field);
+    const r = (field: keyof LruaStepRecord) => 4 * this.record(t + 1, field);
+    this.module.exports.forward(
+      batch, heads, slots, width, decay, this.sizes.writeVector === 'add' ? 1 : 0, this.sizes.clearing === 'all-least-used' ? 0 : 1,
+      4 * layout.parameters, previous('memory'), previous('usage'), previous('readWeights'),
+      r('keys'), r('adds'), r('gate'), r('leastUsed'), r('cleared'), r('writeWeights'), r('memory'), r('keyNorms'),
+      r('slotNorms'), r('similarity'), r('readWeights'), r('usage'), r('reads'), 4 * layout.scratch,
+    );
+  }
+
+  /** Takes the module's memory and, if another run had it, rebuilds this run's records and carry there. */
+  private makeResident(): void {
+    if (this.resident) return;
+    this.module.claim(this);
+    const { batch, heads, slots, width } = this.sizes;
+    const layout = this.layout;
+    this.module.ensureBytes(4 * (layout.records + layout.recordStride));
+    const f = this.module.floats();
+    // Record 0, the initial state: memory at its initial value, usage and read weights zero.
+    f.fill(this.initialValue, this.record(0, 'memory'), this.record(0, 'memory') + batch * slots * width);
+    f.fill(0, this.record(0, 'usage'), this.record(0, 'usage') + batch * slots);
+    f.fill(0, this.record(0, 'readWeights'), this.record(0, 'readWeights') + batch * heads * slots);
+    for (let t = 0; t < this.history.length; t++) this.runForward(t, this.history[t]);
+    if (this.savedCarry) {
+      const g = this.module.floats();
+      g.set(this.savedCarry.memory, layout.carryMemory);
+      g.set(this.savedCarry.usage, layout.carryUsage);
+      g.set(this.savedCarry.readWeights, layout.carryReadWeights);
+      this.savedCarry = null;
+    }
+    this.resident = true;
   }
 }
