@@ -3,11 +3,12 @@
 // ~0.5-0.6 s forward and backward, most of a training batch of the NTM-addressed MANN; the f32x4 version
 // (assembly/ntm.ts) takes ~60 ms (plain Node, one core, median of 9 runs).
 //
-// Unlike the LRUA step (fast_lrua_wasm.ts, which copies every record in and out per call), a run's state stays in
-// the module's linear memory from its first forward to its last backward: every step's record, the carried
-// gradients, and the initial state. A forward call copies in the parameters and out the reads; a backward call
-// copies in the read gradient and out the parameter gradient (~50 KB per step at the paper's size, against ~0.8 MB
-// per record). So the module's memory is managed here, in blocks:
+// A run's state stays in the module's linear memory from its first forward to its last backward: every step's
+// record, the carried gradients, and the initial state (the LRUA run in fast_lrua_wasm.ts does the same more simply:
+// one run holds the memory at a time, and a run that loses it recomputes its records from its parameters). A
+// forward call copies in the parameters and out the reads; a backward call copies in the read gradient and out the
+// parameter gradient (~50 KB per step at the paper's size, against ~0.8 MB per record). So the module's memory
+// is managed here, in blocks:
 // - a run allocates one block per record (and one for its carry); backward frees each record once no earlier
 //   step needs it, and the last backward step frees the rest, so training runs reuse the same blocks;
 // - a run abandoned before its backward (inference) frees its blocks when it is garbage-collected
