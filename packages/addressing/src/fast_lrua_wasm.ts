@@ -49,6 +49,11 @@ export function activeLruaWasm(): WasmLrua | null {
   return wasm;
 }
 
+/** Bytes of this thread's LRUA module memory (0 before it is first used): it grows to fit the longest run and stays. */
+export function lruaWasmMemoryBytes(): number {
+  return wasm?.exports.memory.buffer.byteLength ?? 0;
+}
+
 /** Where each array lives in linear memory (float32 indices), for one set of sizes. */
 interface Layout {
   key: string;

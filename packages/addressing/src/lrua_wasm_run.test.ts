@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomValues } from './test_arrays';
 import { lruaParameterSize, type LruaSizes } from './fast_lrua_cell';
 import { lruaFast, type LruaFastOptions } from './fast_lrua';
-import { setLruaImplementation } from './fast_lrua_wasm';
+import { lruaWasmMemoryBytes, setLruaImplementation } from './fast_lrua_wasm';
 import type { AddressingRun } from './types';
 
 // lruaFast's runs on the WebAssembly step keep their records in the module's memory (one module per thread). These
@@ -88,6 +88,16 @@ describe('lruaFast runs on the WebAssembly step (records resident in the module)
     readsB.forEach((reads, t) => expect(Array.from(reads), `b's reads ${t}`).toEqual(Array.from(secondAlone.reads[t])));
     gradientsA.forEach((g, t) => expect(Array.from(g), `a's gradient ${t}`).toEqual(Array.from(firstAlone.gradients[t])));
     gradientsB.forEach((g, t) => expect(Array.from(g), `b's gradient ${t}`).toEqual(Array.from(secondAlone.gradients[t])));
+  });
+
+  it('reuse the same module memory from one pass to the next (it grows for the longest run, then stays)', () => {
+    const sizes = SIZES[1];
+    const pass = randomPass(sizes, 8, 3);
+    runAlone(sizes, pass, 'wasm');
+    const after = lruaWasmMemoryBytes();
+    expect(after).toBeGreaterThan(0);
+    for (let round = 0; round < 5; round++) runAlone(sizes, pass, 'wasm');
+    expect(lruaWasmMemoryBytes()).toBe(after);
   });
 
   it('hand the caller arrays of its own: later steps do not change earlier reads or gradients', () => {
