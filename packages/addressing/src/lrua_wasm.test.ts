@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray, refuseWasmCompilation } from './test_arrays';
+import { expectNormwiseClose, random, randomArray, refuseWasmCompilation } from './test_arrays';
 import {
   lruaInitialRecord,
   lruaParameterSize,
@@ -25,14 +25,7 @@ import { LRUA_WASM_BASE64 } from './lrua_wasm_bytes';
 const TOLERANCE = 2e-5;
 
 function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  let largest = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-    largest = Math.max(largest, Math.abs(expected[i]));
-  }
-  expect(worst / (1 + largest), what).toBeLessThanOrEqual(TOLERANCE);
+  expectNormwiseClose(actual, expected, what, TOLERANCE);
 }
 
 function expectRecordsClose(actual: LruaStepRecord, expected: LruaStepRecord, what: string): void {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { randomValues } from './test_arrays';
+import { expectNormwiseClose, randomValues } from './test_arrays';
 import { lruaParameterSize, type LruaSizes } from './fast_lrua_cell';
 import { lruaFast, type LruaFastOptions } from './fast_lrua';
 import { lruaWasmMemoryBytes, setLruaImplementation } from './fast_lrua_wasm';
@@ -10,14 +10,7 @@ import type { AddressingRun } from './types';
 const TOLERANCE = 2e-5; // float32 sums and polynomial exp/tanh in wasm, as lrua_wasm.test.ts explains
 
 function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  let largest = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-    largest = Math.max(largest, Math.abs(expected[i]));
-  }
-  expect(worst / (1 + largest), what).toBeLessThanOrEqual(TOLERANCE);
+  expectNormwiseClose(actual, expected, what, TOLERANCE);
 }
 
 interface Pass {

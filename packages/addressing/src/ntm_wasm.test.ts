@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { random, randomArray, refuseWasmCompilation } from './test_arrays';
+import { normwiseError, random, randomArray, refuseWasmCompilation } from './test_arrays';
 import { NtmJsRun, ntmFast, ntmSizes, type NtmCarry, type NtmSizes, type NtmStepRecord } from './fast_ntm';
 import { activeNtmWasm, NtmWasm, ntmImplementation, setNtmImplementation, setNtmWasmMemoryBudget, type NtmWasmRun } from './fast_ntm_wasm';
 import { NTM_WASM_BASE64 } from './ntm_wasm_bytes';
@@ -23,14 +23,7 @@ let worst = { forward: 0, backward: 0 };
 
 /** Compares normwise with TOLERANCE (and keeps the worst error for the report below), or with another `tolerance`. */
 function expectClose(actual: Float32Array, expected: Float32Array, what: string, kind: 'forward' | 'backward', tolerance = TOLERANCE): void {
-  expect(actual.length, what).toBe(expected.length);
-  let difference = 0;
-  let largest = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    largest = Math.max(largest, Math.abs(expected[i]));
-  }
-  const error = difference / (1 + largest);
+  const error = normwiseError(actual, expected, what);
   if (tolerance === TOLERANCE) worst[kind] = Math.max(worst[kind], error);
   expect(error, what).toBeLessThanOrEqual(tolerance);
 }

@@ -2,6 +2,26 @@
 // these alone, so that a run of them (a mutation run, say) does not load tfjs.
 import { expect, vi } from 'vitest';
 
+/**
+ * max |actual - expected| / (1 + max |expected|): the normwise error the WebAssembly tests bound (their float32 sums
+ * and polynomial exp/tanh round differently from the JavaScript), after checking the lengths match.
+ */
+export function normwiseError(actual: Float32Array, expected: Float32Array, what: string): number {
+  expect(actual.length, what).toBe(expected.length);
+  let difference = 0;
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
+    largest = Math.max(largest, Math.abs(expected[i]));
+  }
+  return difference / (1 + largest);
+}
+
+/** Fails when the {@link normwiseError} of `actual` exceeds `tolerance`. */
+export function expectNormwiseClose(actual: Float32Array, expected: Float32Array, what: string, tolerance: number): void {
+  expect(normwiseError(actual, expected, what), what).toBeLessThanOrEqual(tolerance);
+}
+
 /** A seeded generator of uniform numbers in [-0.5, 0.5) (a linear congruential generator: fast, reproducible). */
 export function random(seed: number): () => number {
   let state = seed >>> 0;
