@@ -34,6 +34,31 @@ describe('mann CLI', () => {
     expect(missing.stderr).toMatch(/Omniglot not found: missing \/nonexistent-omniglot\/images_background.zip.*OMNIGLOT_DIR.*mann-omniglot download/s);
   });
 
+  it.skipIf(!OMNIGLOT_DIR)('measures the kNN baseline alone on any episode settings (Table 2: string labels, 15 classes)', () => {
+    const result = run(['eval', '--knn', '--ways', '15', '--labels', 'string', '--episodes', '4', '--batch', '2', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ ways: 15, labels: 'string', shots: 10, episodes: 4, set: 'test' });
+    expect(report.knn.map((row: { instance: number }) => row.instance)).toEqual([1, 2, 3, 4, 5, 10]);
+    // A 1st instance has no earlier image of its class: its nearest neighbour's string is another class's.
+    expect(report.knn[0].accuracy).toBe(0);
+    expect(report.knn[1].accuracy).toBeGreaterThan(0.2); // far above the 1 in 15 of a label seen before
+    const table = run(['eval', '--knn', '--ways', '15', '--labels', 'string', '--episodes', '2', '--batch', '2']);
+    expect(table.stdout).toMatch(/kNN \(1-NN, raw pixels\), 15 classes, string labels, 10 instances per class, 2 held-out episodes \(seed 1\)/);
+  });
+
+  it('refuses options the kNN baseline alone or a checkpoint cannot take, in one line', () => {
+    const shipped = fileURLToPath(new URL('../../../checkpoints/omniglot-mann', import.meta.url));
+    expect(run(['eval', '--knn', '--errors']).stderr.trim()).toBe(
+      'mann: --errors needs --checkpoint: the kNN baseline alone scores the held-out characters, and has no memory or errors breakdown.',
+    );
+    expect(run(['eval', '--checkpoint', shipped, '--ways', '15']).stderr.trim()).toBe(
+      'mann: --ways goes with --knn alone: with --checkpoint the episodes are the checkpoint\'s (its classes, labels and instances per class).',
+    );
+    expect(run(['eval']).stderr.trim()).toBe('mann: mann eval needs --checkpoint DIR (a folder with manifest.json), or --knn alone. See `mann eval --help`.');
+    expect(run(['eval', '--knn', '--labels', 'words']).stderr).toMatch(/--labels must be one of one-hot, string, got 'words'./);
+  });
+
   it('refuses --set validation for a checkpoint trained on every training character, and says what to use', () => {
     const shipped = fileURLToPath(new URL('../../../checkpoints/omniglot-mann', import.meta.url));
     const result = run(['eval', '--checkpoint', shipped, '--set', 'validation', '--backend', 'cpu']);
@@ -91,6 +116,10 @@ describe('mann CLI', () => {
     expect(report.errors.firstInstances.steps).toBe(40);
     expect(report.errors.secondInstanceByGap.reduce((sum: number, bucket: { steps: number }) => sum + bucket.steps, 0)).toBe(40);
     expect(report.set).toBe('test');
+    // The kNN baseline alone, on the same settings and seed: the same episodes, so the same figures.
+    const knnAlone = run(['eval', '--knn', '--shots', '3', '--episodes', '8', '--batch', '4', '--json']);
+    expect(knnAlone.code, knnAlone.stderr).toBe(0);
+    expect(JSON.parse(knnAlone.stdout)).toMatchObject({ ways: 5, labels: 'one-hot', shots: 3, set: 'test', knn: report.knn });
     const onValidation = run(['eval', '--checkpoint', join(out, 'checkpoint'), '--set', 'validation', '--episodes', '8', '--batch', '4', '--backend', 'cpu']);
     expect(onValidation.code, onValidation.stderr).toBe(0);
     expect(onValidation.stdout).toMatch(/after 7 training batches, 8 validation episodes \(100 characters set aside from training\) \(seed 1\)/);

@@ -9,6 +9,7 @@ import type { RunOptions } from './train';
 import { Progress } from './progress';
 
 export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's table on held-out Omniglot classes
+mann eval --knn [--ways N --labels one-hot|string --shots K]: the kNN baseline alone, on any episode settings
 
   --checkpoint DIR        a checkpoint folder (manifest.json + weights), e.g. runs/<run>/checkpoint
   --set test|validation   which characters: test, the held-out ones the final table reports (default); or
@@ -17,7 +18,10 @@ export const EVAL_HELP = `mann eval --checkpoint DIR [options]: the paper's tabl
   --episodes N            test episodes (1000)
   --batch B               episodes per batch (16)
   --seed N                seed of the test episodes (1): the same seed gives the same episodes
-  --knn                   also measure the k-nearest-neighbour baseline on the same episodes
+  --knn                   also measure the k-nearest-neighbour baseline on the same episodes; without
+                          --checkpoint, measure it alone on episodes of --ways N classes (5), --labels
+                          one-hot|string (one-hot) and --shots K instances per class (10), 20x20 images, the
+                          paper's split (a row of the paper's tables that needs no training)
   --errors                also say why answers were wrong: confusions between classes already shown, and
                           2nd-instance accuracy by the number of steps since the 1st (does the model forget?)
   --cut-reads             evaluate with the memory's reads cut off (their weights zeroed): how much the trained
@@ -48,7 +52,7 @@ export interface EvalReport {
 /** The characters `mann eval` scores. */
 export type EvalSet = 'test' | 'validation';
 
-export async function evaluate(argv: string[]): Promise<EvalReport | undefined> {
+export async function evaluate(argv: string[]): Promise<EvalReport | NearestNeighbourReport | undefined> {
   const { values } = parse('eval', argv, {
     checkpoint: { type: 'string' },
     set: { type: 'string' },
@@ -61,12 +65,34 @@ export async function evaluate(argv: string[]): Promise<EvalReport | undefined> 
     json: { type: 'boolean' },
     backend: { type: 'string' },
     data: { type: 'string' },
+    ways: { type: 'string' },
+    labels: { type: 'string' },
+    shots: { type: 'string' },
   });
   if (values.help) {
     console.log(EVAL_HELP);
     return undefined;
   }
-  if (!values.checkpoint) throw new UsageError('mann eval needs --checkpoint DIR (a folder with manifest.json). See `mann eval --help`.');
+  const episodeSettings = (['ways', 'labels', 'shots'] as const).filter((name) => values[name] !== undefined);
+  if (!values.checkpoint && values.knn) {
+    for (const name of ['set', 'errors', 'cut-reads'] as const) {
+      if (values[name]) throw new UsageError(`--${name} needs --checkpoint: the kNN baseline alone scores the held-out characters, and has no memory or errors breakdown.`);
+    }
+    return evaluateNearestNeighbourAlone({
+      ways: integer('ways', values.ways, 5, 2),
+      labels: choice('labels', values.labels, ['one-hot', 'string'] as const, 'one-hot'),
+      shots: integer('shots', values.shots, 10),
+      episodes: integer('episodes', values.episodes, 1000),
+      batch: integer('batch', values.batch, 16),
+      seed: integer('seed', values.seed, 1, 0),
+      json: Boolean(values.json),
+      data: values.data,
+    });
+  }
+  if (!values.checkpoint) throw new UsageError('mann eval needs --checkpoint DIR (a folder with manifest.json), or --knn alone. See `mann eval --help`.');
+  if (episodeSettings.length > 0) {
+    throw new UsageError(`--${episodeSettings[0]} goes with --knn alone: with --checkpoint the episodes are the checkpoint's (its classes, labels and instances per class).`);
+  }
   return evaluateCheckpoint({
     checkpoint: resolve(values.checkpoint),
     set: choice('set', values.set, ['test', 'validation'] as const, 'test'),
@@ -167,6 +193,72 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     console.log(formatAccuracyTable(report.accuracy, { label: model.config.kind }));
     if (report.knn) console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
     if (report.errors) console.log(formatErrorBreakdown(report.errors));
+  }
+  return report;
+}
+
+/** What `mann eval --knn` without a checkpoint measures: the kNN baseline on episodes of these settings. */
+export interface NearestNeighbourOptions {
+  ways: number;
+  labels: 'one-hot' | 'string';
+  shots: number;
+  episodes: number;
+  batch: number;
+  seed: number;
+  json: boolean;
+  data?: string;
+}
+
+/** What `mann eval --knn` without a checkpoint reports (JSON with --json). */
+export interface NearestNeighbourReport {
+  episodes: number;
+  seed: number;
+  split: 'paper';
+  set: 'test';
+  ways: number;
+  labels: 'one-hot' | 'string';
+  shots: number;
+  knn: InstanceAccuracySummary[];
+  seconds: number;
+}
+
+/**
+ * The kNN baseline alone (1-nearest neighbour on raw pixels among the episode's earlier images) on held-out episodes
+ * of the given settings: needs no training, so a row of the paper's tables (Table 2's string labels, 15 classes)
+ * is measured without a checkpoint. Episodes with the same settings and seed are those `mann eval --knn` scores with a
+ * checkpoint of those settings.
+ */
+export async function evaluateNearestNeighbourAlone(options: NearestNeighbourOptions): Promise<NearestNeighbourReport> {
+  const started = Date.now();
+  const log = options.json ? () => {} : (message: string) => console.error(message);
+  const task = await loadTask({ dir: options.data, imageSize: 20, split: 'paper', splitSeed: 0, augment: false, validation: 0, validationSeed: 0, log });
+  log(task.describe);
+  if (task.test.numClasses < options.ways) {
+    throw new UsageError(`--ways ${options.ways} is more classes than the ${task.test.numClasses} held-out characters.`);
+  }
+  const result = evaluateNearestNeighbour(
+    { ways: options.ways, labels: options.labels },
+    { dataset: task.test, episodes: options.episodes, shots: options.shots, batchSize: options.batch, seed: options.seed },
+  );
+  const report: NearestNeighbourReport = {
+    episodes: options.episodes,
+    seed: options.seed,
+    split: 'paper',
+    set: 'test',
+    ways: options.ways,
+    labels: options.labels,
+    shots: options.shots,
+    knn: result.accuracy.summary(),
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(
+      `kNN (1-NN, raw pixels), ${options.ways} classes, ${options.labels} labels, ${options.shots} instances per class, ` +
+        `${options.episodes} held-out episodes (seed ${options.seed}), accuracy % by instance, 95% interval:`,
+    );
+    console.log(formatAccuracyTable(report.knn, { label: 'kNN (1-NN, raw pixels)' }));
   }
   return report;
 }
