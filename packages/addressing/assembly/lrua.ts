@@ -84,6 +84,166 @@ function expShiftedInto(values: usize, out: usize, count: i32, shift: f32): f32 
   return total;
 }
 
+/**
+ * The forward step's slot loop for 4 heads (the paper's), the same sums in the same order as the general loop in
+ * `forward`, so the same numbers to the last bit: the write weights, the dot products and the squares stay in
+ * registers and each slot's W numbers are read once, where the general loop keeps the weights in memory and reads the
+ * slot again per head (this loop took about half the forward step).
+ */
+function writeSlotsFourHeads(
+  slots: i32, wp: i32, so: i32, wo: i32, cleared: usize, writeWeights: usize, memoryBlock: usize, valueBlock: usize,
+  keyBlock: usize, slotNorms: usize, dots: usize,
+): void {
+  const row = <usize>wp << 2;
+  const k0 = keyBlock, k1 = keyBlock + row, k2 = keyBlock + 2 * row, k3 = keyBlock + 3 * row;
+  const v0 = valueBlock, v1 = valueBlock + row, v2 = valueBlock + 2 * row, v3 = valueBlock + 3 * row;
+  for (let n = 0; n < slots; n++) {
+    const keep = f32x4.splat(1 - f32At(cleared, so + n));
+    const w0 = f32x4.splat(f32At(writeWeights, wo + n));
+    const w1 = f32x4.splat(f32At(writeWeights, wo + slots + n));
+    const w2 = f32x4.splat(f32At(writeWeights, wo + 2 * slots + n));
+    const w3 = f32x4.splat(f32At(writeWeights, wo + 3 * slots + n));
+    const slot = memoryBlock + (<usize>(n * wp) << 2);
+    let squares = f32x4.splat(0);
+    let d0 = f32x4.splat(0);
+    let d1 = f32x4.splat(0);
+    let d2 = f32x4.splat(0);
+    let d3 = f32x4.splat(0);
+    for (let v = 0; v < wp; v += 4) {
+      const at = <usize>v << 2;
+      let m = f32x4.mul(v128.load(slot + at), keep);
+      m = f32x4.add(m, f32x4.mul(w0, v128.load(v0 + at)));
+      m = f32x4.add(m, f32x4.mul(w1, v128.load(v1 + at)));
+      m = f32x4.add(m, f32x4.mul(w2, v128.load(v2 + at)));
+      m = f32x4.add(m, f32x4.mul(w3, v128.load(v3 + at)));
+      v128.store(slot + at, m);
+      squares = f32x4.add(squares, f32x4.mul(m, m));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(k0 + at), m));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(k1 + at), m));
+      d2 = f32x4.add(d2, f32x4.mul(v128.load(k2 + at), m));
+      d3 = f32x4.add(d3, f32x4.mul(v128.load(k3 + at), m));
+    }
+    setF32(slotNorms, so + n, <f32>Math.sqrt(<f64>sumLanes(squares) + EPSILON_SQUARED));
+    setF32(dots, n, sumLanes(d0));
+    setF32(dots, slots + n, sumLanes(d1));
+    setF32(dots, 2 * slots + n, sumLanes(d2));
+    setF32(dots, 3 * slots + n, sumLanes(d3));
+  }
+}
+
+// The backward step's three slot loops for 4 heads, as writeSlotsFourHeads is the forward's: the same sums in the same
+// order as the general loops in `backward` (the same numbers to the last bit), with the heads' weights and dot
+// products in registers and each slot row read once per loop.
+
+/** Read: dw^r(h, n) = dr_h . M(n) into dots; dM(n) += sum_h w^r(h, n) dr_h. */
+function readBackwardFourHeads(
+  slots: i32, wp: i32, wo: i32, readWeights: usize, memoryBlock: usize, dMemoryBlock: usize, readGradientBlock: usize, dots: usize,
+): void {
+  const row = <usize>wp << 2;
+  const g0 = readGradientBlock, g1 = readGradientBlock + row, g2 = readGradientBlock + 2 * row, g3 = readGradientBlock + 3 * row;
+  for (let n = 0; n < slots; n++) {
+    const w0 = f32x4.splat(f32At(readWeights, wo + n));
+    const w1 = f32x4.splat(f32At(readWeights, wo + slots + n));
+    const w2 = f32x4.splat(f32At(readWeights, wo + 2 * slots + n));
+    const w3 = f32x4.splat(f32At(readWeights, wo + 3 * slots + n));
+    const slot = memoryBlock + (<usize>(n * wp) << 2);
+    const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+    let d0 = f32x4.splat(0);
+    let d1 = f32x4.splat(0);
+    let d2 = f32x4.splat(0);
+    let d3 = f32x4.splat(0);
+    for (let v = 0; v < wp; v += 4) {
+      const at = <usize>v << 2;
+      const m = v128.load(slot + at);
+      const r0 = v128.load(g0 + at), r1 = v128.load(g1 + at), r2 = v128.load(g2 + at), r3 = v128.load(g3 + at);
+      d0 = f32x4.add(d0, f32x4.mul(r0, m));
+      d1 = f32x4.add(d1, f32x4.mul(r1, m));
+      d2 = f32x4.add(d2, f32x4.mul(r2, m));
+      d3 = f32x4.add(d3, f32x4.mul(r3, m));
+      let dm = v128.load(dSlot + at);
+      dm = f32x4.add(dm, f32x4.mul(w0, r0));
+      dm = f32x4.add(dm, f32x4.mul(w1, r1));
+      dm = f32x4.add(dm, f32x4.mul(w2, r2));
+      dm = f32x4.add(dm, f32x4.mul(w3, r3));
+      v128.store(dSlot + at, dm);
+    }
+    setF32(dots, n, sumLanes(d0));
+    setF32(dots, slots + n, sumLanes(d1));
+    setF32(dots, 2 * slots + n, sumLanes(d2));
+    setF32(dots, 3 * slots + n, sumLanes(d3));
+  }
+}
+
+/** dk_h += sum_n ddot(h, n) M(n); dM(n) += sum_h ddot(h, n) k_h + (d|m| / |m|) M(n). */
+function keyBackwardFourHeads(
+  slots: i32, wp: i32, so: i32, slotNorms: usize, dSlotNorms: usize, weightBlock: usize, memoryBlock: usize,
+  dMemoryBlock: usize, keyBlock: usize, dKeyBlock: usize,
+): void {
+  const row = <usize>wp << 2;
+  for (let n = 0; n < slots; n++) {
+    const slot = memoryBlock + (<usize>(n * wp) << 2);
+    const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+    const scale = f32x4.splat(f32At(dSlotNorms, n) / f32At(slotNorms, so + n));
+    const a0 = f32x4.splat(f32At(weightBlock, n));
+    const a1 = f32x4.splat(f32At(weightBlock, slots + n));
+    const a2 = f32x4.splat(f32At(weightBlock, 2 * slots + n));
+    const a3 = f32x4.splat(f32At(weightBlock, 3 * slots + n));
+    for (let v = 0; v < wp; v += 4) {
+      const at = <usize>v << 2;
+      const m = v128.load(slot + at);
+      let dm = f32x4.add(v128.load(dSlot + at), f32x4.mul(scale, m));
+      v128.store(dKeyBlock + at, f32x4.add(v128.load(dKeyBlock + at), f32x4.mul(a0, m)));
+      dm = f32x4.add(dm, f32x4.mul(a0, v128.load(keyBlock + at)));
+      v128.store(dKeyBlock + row + at, f32x4.add(v128.load(dKeyBlock + row + at), f32x4.mul(a1, m)));
+      dm = f32x4.add(dm, f32x4.mul(a1, v128.load(keyBlock + row + at)));
+      v128.store(dKeyBlock + 2 * row + at, f32x4.add(v128.load(dKeyBlock + 2 * row + at), f32x4.mul(a2, m)));
+      dm = f32x4.add(dm, f32x4.mul(a2, v128.load(keyBlock + 2 * row + at)));
+      v128.store(dKeyBlock + 3 * row + at, f32x4.add(v128.load(dKeyBlock + 3 * row + at), f32x4.mul(a3, m)));
+      dm = f32x4.add(dm, f32x4.mul(a3, v128.load(keyBlock + 3 * row + at)));
+      v128.store(dSlot + at, dm);
+    }
+  }
+}
+
+/** Write: dM(n) . v_h into dots; dv_h += w^w(h, n) dM(n); then the cleared slots' dM zeroed (times 1 - cleared). */
+function writeBackwardFourHeads(
+  slots: i32, wp: i32, so: i32, wo: i32, writeWeights: usize, cleared: usize, dMemoryBlock: usize, valueBlock: usize,
+  dValueBlock: usize, dots: usize,
+): void {
+  const row = <usize>wp << 2;
+  const v0 = valueBlock, v1 = valueBlock + row, v2 = valueBlock + 2 * row, v3 = valueBlock + 3 * row;
+  const e0 = dValueBlock, e1 = dValueBlock + row, e2 = dValueBlock + 2 * row, e3 = dValueBlock + 3 * row;
+  for (let n = 0; n < slots; n++) {
+    const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
+    const w0 = f32x4.splat(f32At(writeWeights, wo + n));
+    const w1 = f32x4.splat(f32At(writeWeights, wo + slots + n));
+    const w2 = f32x4.splat(f32At(writeWeights, wo + 2 * slots + n));
+    const w3 = f32x4.splat(f32At(writeWeights, wo + 3 * slots + n));
+    const keep = f32x4.splat(1 - f32At(cleared, so + n));
+    let d0 = f32x4.splat(0);
+    let d1 = f32x4.splat(0);
+    let d2 = f32x4.splat(0);
+    let d3 = f32x4.splat(0);
+    for (let v = 0; v < wp; v += 4) {
+      const at = <usize>v << 2;
+      const dm = v128.load(dSlot + at);
+      d0 = f32x4.add(d0, f32x4.mul(dm, v128.load(v0 + at)));
+      v128.store(e0 + at, f32x4.add(v128.load(e0 + at), f32x4.mul(w0, dm)));
+      d1 = f32x4.add(d1, f32x4.mul(dm, v128.load(v1 + at)));
+      v128.store(e1 + at, f32x4.add(v128.load(e1 + at), f32x4.mul(w1, dm)));
+      d2 = f32x4.add(d2, f32x4.mul(dm, v128.load(v2 + at)));
+      v128.store(e2 + at, f32x4.add(v128.load(e2 + at), f32x4.mul(w2, dm)));
+      d3 = f32x4.add(d3, f32x4.mul(dm, v128.load(v3 + at)));
+      v128.store(e3 + at, f32x4.add(v128.load(e3 + at), f32x4.mul(w3, dm)));
+      v128.store(dSlot + at, f32x4.mul(keep, dm));
+    }
+    setF32(dots, n, sumLanes(d0));
+    setF32(dots, slots + n, sumLanes(d1));
+    setF32(dots, 2 * slots + n, sumLanes(d2));
+    setF32(dots, 3 * slots + n, sumLanes(d3));
+  }
+}
+
 /** The first free byte after the module's static data: the caller lays its arrays out from here. */
 export function heapBase(): usize {
   return __heap_base;
@@ -170,7 +330,9 @@ export function forward(
     packRows(previousMemory + episodeMemory, memoryBlock, slots, width);
     // Per slot: clear if marked, add sum_h w^w_h(n) v_h (v = k or the add vector), then its norm and its dot
     // with every key.
-    for (let n = 0; n < slots; n++) {
+    if (heads == 4) {
+      writeSlotsFourHeads(slots, wp, so, wo, cleared, writeWeights, memoryBlock, valueBlock, keyBlock, slotNorms, dots);
+    } else for (let n = 0; n < slots; n++) {
       const keep = f32x4.splat(1 - f32At(cleared, so + n));
       const slot = memoryBlock + (<usize>(n * wp) << 2);
       for (let h = 0; h < heads; h++) v128.store(splats + (<usize>h << 4), f32x4.splat(f32At(writeWeights, wo + h * slots + n)));
@@ -279,7 +441,9 @@ export function backward(
     }
     memory.fill(dSlotNorms, 0, <usize>slots << 2);
     // Read: dw^r(h, n) gets dr_h . M(n); dM(n) += sum_h w^r(h, n) dr_h.
-    for (let n = 0; n < slots; n++) {
+    if (heads == 4) {
+      readBackwardFourHeads(slots, wp, wo, readWeights, memoryBlock, dMemoryBlock, readGradientBlock, dots);
+    } else for (let n = 0; n < slots; n++) {
       const slot = memoryBlock + (<usize>(n * wp) << 2);
       const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
       for (let h = 0; h < heads; h++) {
@@ -324,7 +488,9 @@ export function backward(
       }
     }
     // dk_h += sum_n ddot(h, n) M(n); dM(n) += sum_h ddot(h, n) k_h + (d|m| / |m|) M(n).
-    for (let n = 0; n < slots; n++) {
+    if (heads == 4) {
+      keyBackwardFourHeads(slots, wp, so, slotNorms, dSlotNorms, weightBlock, memoryBlock, dMemoryBlock, keyBlock, dKeyBlock);
+    } else for (let n = 0; n < slots; n++) {
       const slot = memoryBlock + (<usize>(n * wp) << 2);
       const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
       const scale = f32x4.splat(f32At(dSlotNorms, n) / f32At(slotNorms, so + n));
@@ -343,7 +509,9 @@ export function backward(
     }
     // Write: dw^w(h, n) = dw^u(n) + dM(n) . v_h; dv_h += sum_n w^w(h, n) dM(n) (v = k unless the heads write add
     // vectors); cleared slots pass no gradient.
-    for (let n = 0; n < slots; n++) {
+    if (heads == 4) {
+      writeBackwardFourHeads(slots, wp, so, wo, writeWeights, cleared, dMemoryBlock, valueBlock, dValueBlock, dots);
+    } else for (let n = 0; n < slots; n++) {
       const dSlot = dMemoryBlock + (<usize>(n * wp) << 2);
       for (let h = 0; h < heads; h++) {
         const a = f32x4.splat(f32At(writeWeights, wo + h * slots + n));
