@@ -38,7 +38,7 @@ function copyCarry(carry: LruaCarry): LruaCarry {
 }
 
 // H not a multiple of 4 (1, 3, 5), N and W not multiples of 4, and the paper's sizes (H 4, N 128, W 40); heads
-// that write separate add vectors, padded and at the paper's size.
+// that write separate add vectors, padded and at the paper's size; 4 heads (their own loops) on padded rows too.
 const CASES: LruaSizes[] = [
   { batch: 2, heads: 1, slots: 5, width: 3, decay: 0.95 },
   { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9 },
@@ -49,6 +49,8 @@ const CASES: LruaSizes[] = [
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, writeVector: 'add' },
   { batch: 3, heads: 3, slots: 7, width: 6, decay: 0.9, writeVector: 'add', clearing: 'all-least-used' },
   { batch: 2, heads: 4, slots: 128, width: 40, decay: 0.95, clearing: 'all-least-used' },
+  // 4 heads run the module's own slot loops (writeSlotsFourHeads and the three backward ones): here on padded rows.
+  { batch: 2, heads: 4, slots: 9, width: 6, decay: 0.9, writeVector: 'add' },
 ];
 
 // Mutation runs (vitest.mutation.config.ts sets MANN_MUTATION_RUN) leave out the paper-size cases: Stryker's
