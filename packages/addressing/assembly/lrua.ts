@@ -37,6 +37,15 @@ const EPSILON_SQUARED: f64 = 1e-16;
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
+/** The 4 heads' dot products with slot n, each summed over its lanes, into dots [4, N] at column n. */
+// @ts-ignore: decorator
+@inline function storeFourDots(dots: usize, slots: i32, n: i32, d0: v128, d1: v128, d2: v128, d3: v128): void {
+  setF32(dots, n, sumLanes(d0));
+  setF32(dots, slots + n, sumLanes(d1));
+  setF32(dots, 2 * slots + n, sumLanes(d2));
+  setF32(dots, 3 * slots + n, sumLanes(d3));
+}
+
 /** rows x width (row-major) -> rows x Wp, the padding zero. */
 function packRows(source: usize, target: usize, rows: i32, width: i32): void {
   const wp = padded(width);
@@ -124,10 +133,7 @@ function writeSlotsFourHeads(
       d3 = f32x4.add(d3, f32x4.mul(v128.load(k3 + at), m));
     }
     setF32(slotNorms, so + n, <f32>Math.sqrt(<f64>sumLanes(squares) + EPSILON_SQUARED));
-    setF32(dots, n, sumLanes(d0));
-    setF32(dots, slots + n, sumLanes(d1));
-    setF32(dots, 2 * slots + n, sumLanes(d2));
-    setF32(dots, 3 * slots + n, sumLanes(d3));
+    storeFourDots(dots, slots, n, d0, d1, d2, d3);
   }
 }
 
@@ -167,10 +173,7 @@ function readBackwardFourHeads(
       dm = f32x4.add(dm, f32x4.mul(w3, r3));
       v128.store(dSlot + at, dm);
     }
-    setF32(dots, n, sumLanes(d0));
-    setF32(dots, slots + n, sumLanes(d1));
-    setF32(dots, 2 * slots + n, sumLanes(d2));
-    setF32(dots, 3 * slots + n, sumLanes(d3));
+    storeFourDots(dots, slots, n, d0, d1, d2, d3);
   }
 }
 
@@ -237,10 +240,7 @@ function writeBackwardFourHeads(
       v128.store(e3 + at, f32x4.add(v128.load(e3 + at), f32x4.mul(w3, dm)));
       v128.store(dSlot + at, f32x4.mul(keep, dm));
     }
-    setF32(dots, n, sumLanes(d0));
-    setF32(dots, slots + n, sumLanes(d1));
-    setF32(dots, 2 * slots + n, sumLanes(d2));
-    setF32(dots, 3 * slots + n, sumLanes(d3));
+    storeFourDots(dots, slots, n, d0, d1, d2, d3);
   }
 }
 

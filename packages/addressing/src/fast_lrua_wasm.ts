@@ -54,6 +54,19 @@ export function lruaWasmMemoryBytes(): number {
   return wasm?.exports.memory.buffer.byteLength ?? 0;
 }
 
+/** Consecutive blocks of floats from float index `start`, each rounded up to 4 floats (16-byte aligned v128 rows). */
+function floatBlocks(start: number): { take(length: number): number; end(): number } {
+  let next = start;
+  return {
+    take(length: number): number {
+      const at = next;
+      next += Math.ceil(length / 4) * 4;
+      return at;
+    },
+    end: () => next,
+  };
+}
+
 /** Where each array lives in linear memory (float32 indices), for one set of sizes. */
 interface Layout {
   key: string;
@@ -150,12 +163,8 @@ class WasmLrua {
     const { batch, heads, slots, width } = sizes;
     const key = `${batch},${heads},${slots},${width},${sizes.writeVector ?? 'key'}`;
     if (this.layout?.key === key) return this.layout;
-    let next = Math.ceil(this.exports.heapBase() / 16) * 4; // float index, 16-byte aligned
-    const take = (length: number) => {
-      const at = next;
-      next += Math.ceil(length / 4) * 4;
-      return at;
-    };
+    const floats = floatBlocks(Math.ceil(this.exports.heapBase() / 16) * 4); // 16-byte aligned
+    const take = floats.take;
     const lengths = lruaRecordLengths(sizes);
     const layout: Layout = {
       key,
@@ -170,7 +179,7 @@ class WasmLrua {
       carryReadWeights: take(lengths.readWeights),
       scratch: take(this.exports.scratchBytes(heads, slots, width) / 4),
     };
-    this.ensureBytes(next * 4);
+    this.ensureBytes(floats.end() * 4);
     this.layout = layout;
     return layout;
   }
@@ -222,22 +231,18 @@ class WasmLruaRun implements AddressingRun {
     const { batch, heads, slots, width } = sizes;
     this.parameterSize = lruaParameterSize(sizes);
     const lengths = lruaRecordLengths(sizes);
-    let next = Math.ceil(module.exports.heapBase() / 16) * 4; // float index, 16-byte aligned
-    const take = (length: number) => {
-      const at = next;
-      next += Math.ceil(length / 4) * 4;
-      return at;
-    };
+    const floats = floatBlocks(Math.ceil(module.exports.heapBase() / 16) * 4); // 16-byte aligned
+    const take = floats.take;
     const parameters = take(batch * this.parameterSize);
     const readGradient = take(lengths.reads);
     const carryMemory = take(lengths.memory);
     const carryUsage = take(lengths.usage);
     const carryReadWeights = take(lengths.readWeights);
     const scratch = take(module.exports.scratchBytes(heads, slots, width) / 4);
-    const records = next;
-    next = 0;
-    const fields = Object.fromEntries(RECORD_FIELDS.map((field) => [field, take(lengths[field])])) as RunLayout['fields'];
-    this.layout = { parameters, readGradient, carryMemory, carryUsage, carryReadWeights, scratch, records, recordStride: next, fields };
+    const records = floats.end();
+    const record = floatBlocks(0); // field offsets within one record
+    const fields = Object.fromEntries(RECORD_FIELDS.map((field) => [field, record.take(lengths[field])])) as RunLayout['fields'];
+    this.layout = { parameters, readGradient, carryMemory, carryUsage, carryReadWeights, scratch, records, recordStride: record.end(), fields };
   }
 
   forward(parameters: Float32Array): Float32Array {
